@@ -1,0 +1,40 @@
+"""The Typer application: one module per command group, wired here."""
+
+from __future__ import annotations
+
+import typer
+
+from modelkit import __version__
+from modelkit.cli import cmd_models, cmd_server
+
+app = typer.Typer(
+    name="modelkit",
+    help="Build, benchmark and compare Ollama models.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+    rich_markup_mode="rich",
+    context_settings={"help_option_names": ["-h", "--help"]},
+)
+
+
+def _version(value: bool) -> None:
+    if value:
+        typer.echo(f"modelkit {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _root(
+    version: bool = typer.Option(False, "--version", callback=_version, is_eager=True, help="Print the version."),
+) -> None:
+    """Build, benchmark and compare Ollama models."""
+
+
+MODELS = "Models on a server"
+SERVER = "Server"
+
+app.command("list", rich_help_panel=MODELS)(cmd_models.list_cmd)
+app.command("ps", rich_help_panel=MODELS)(cmd_models.ps_cmd)
+app.command("doctor", rich_help_panel=SERVER)(cmd_server.doctor_cmd)
+app.add_typer(cmd_server.server_app, name="server", rich_help_panel=SERVER)

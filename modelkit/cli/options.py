@@ -1,0 +1,20 @@
+"""Options shared by the commands, as ``Annotated`` types."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+
+HostOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--host",
+        envvar="OLLAMA_HOST",
+        show_envvar=True,
+        help="Ollama server: host[:port] or URL. Default 127.0.0.1:11434.",
+        rich_help_panel="Server",
+    ),
+]
+
+JsonOpt = Annotated[bool, typer.Option("--json", help="Print machine-readable JSON instead of a table.")]

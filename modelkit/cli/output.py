@@ -1,0 +1,32 @@
+"""Printing at the edge: rich consoles and JSON for typed results."""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections.abc import Sequence
+from typing import Any
+
+from pydantic import BaseModel
+from rich.console import Console
+
+console = Console(highlight=False)
+err_console = Console(stderr=True, highlight=False)
+
+
+def to_jsonable(obj: Any) -> Any:
+    if isinstance(obj, BaseModel):
+        return obj.model_dump(mode="json")
+    if isinstance(obj, Sequence) and not isinstance(obj, (str, bytes)):
+        return [to_jsonable(o) for o in obj]
+    return obj
+
+
+def print_json(obj: Any) -> None:
+    """Plain JSON on stdout (no colour codes), one document."""
+    sys.stdout.write(json.dumps(to_jsonable(obj), indent=2, ensure_ascii=False) + "\n")
+    sys.stdout.flush()
+
+
+def is_terminal() -> bool:
+    return console.is_terminal
