@@ -5,7 +5,7 @@ from __future__ import annotations
 import typer
 
 from modelkit import __version__
-from modelkit.cli import cmd_models, cmd_server
+from modelkit.cli import cmd_bench, cmd_build, cmd_models, cmd_project, cmd_server
 
 app = typer.Typer(
     name="modelkit",
@@ -31,10 +31,23 @@ def _root(
     """Build, benchmark and compare Ollama models."""
 
 
+PROJECT = "Project: templates to models"
+BENCH = "Benchmark"
 MODELS = "Models on a server"
 SERVER = "Server"
 
+app.command("init", rich_help_panel=PROJECT)(cmd_project.init_cmd)
+app.command("render", rich_help_panel=PROJECT)(cmd_project.render_cmd)
+app.command("lint", rich_help_panel=PROJECT)(cmd_project.lint_cmd)
+app.command("build", rich_help_panel=PROJECT)(cmd_build.build_cmd)
+app.command("bench", rich_help_panel=BENCH)(cmd_bench.bench_cmd)
+app.command("compare", rich_help_panel=BENCH)(cmd_bench.compare_cmd)
+
 app.command("list", rich_help_panel=MODELS)(cmd_models.list_cmd)
 app.command("ps", rich_help_panel=MODELS)(cmd_models.ps_cmd)
+app.command("show", rich_help_panel=MODELS)(cmd_models.show_cmd)
+app.command("pull", rich_help_panel=MODELS)(cmd_models.pull_cmd)
+app.command("rm", rich_help_panel=MODELS)(cmd_models.rm_cmd)
+app.command("cp", rich_help_panel=MODELS)(cmd_models.cp_cmd)
 app.command("doctor", rich_help_panel=SERVER)(cmd_server.doctor_cmd)
 app.add_typer(cmd_server.server_app, name="server", rich_help_panel=SERVER)

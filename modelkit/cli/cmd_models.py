@@ -55,3 +55,31 @@ def ps_cmd(host: HostOpt = None, json: JsonOpt = False) -> None:
         print_json(models)
     else:
         console.print(render_ps(models))
+
+
+def show_cmd() -> None:
+    """Show a model's details, parameters, template and metadata."""
+    from modelkit.errors import ModelkitError
+
+    raise ModelkitError("`show` is not implemented yet")
+
+
+def rm_cmd() -> None:
+    """Remove models from the server."""
+    from modelkit.errors import ModelkitError
+
+    raise ModelkitError("`rm` is not implemented yet")
+
+
+def cp_cmd() -> None:
+    """Copy a model to a new name."""
+    from modelkit.errors import ModelkitError
+
+    raise ModelkitError("`cp` is not implemented yet")
+
+
+def pull_cmd() -> None:
+    """Pull a model from a registry or Hugging Face."""
+    from modelkit.errors import ModelkitError
+
+    raise ModelkitError("`pull` is not implemented yet")
