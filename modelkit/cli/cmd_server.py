@@ -2,15 +2,16 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.table import Table
 
-from modelkit import humanize
 from modelkit.cli.options import HostOpt, JsonOpt
 from modelkit.cli.output import console, print_json
-from modelkit.doctor import DoctorReport
+
+if TYPE_CHECKING:
+    from modelkit.doctor import DoctorReport
 
 server_app = typer.Typer(help="Start or stop a local `ollama serve` managed by modelkit.", no_args_is_help=True)
 

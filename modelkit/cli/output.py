@@ -7,7 +7,6 @@ import sys
 from collections.abc import Sequence
 from typing import Any
 
-from pydantic import BaseModel
 from rich.console import Console
 
 console = Console(highlight=False)
@@ -15,7 +14,7 @@ err_console = Console(stderr=True, highlight=False)
 
 
 def to_jsonable(obj: Any) -> Any:
-    if isinstance(obj, BaseModel):
+    if hasattr(obj, "model_dump"):  # a pydantic model (not imported here: start-up time)
         return obj.model_dump(mode="json")
     if isinstance(obj, Sequence) and not isinstance(obj, (str, bytes)):
         return [to_jsonable(o) for o in obj]
