@@ -163,10 +163,19 @@ class Ollama:
         with self.errors(model):
             return self.client.generate(model=model, keep_alive=keep_alive)
 
-    def unload(self, model: str) -> None:
-        """Unload a model now (``keep_alive: 0`` with no prompt)."""
+    def unload(self, model: str, *, wait: float = 30.0) -> None:
+        """Unload a model (``keep_alive: 0`` with no prompt) and wait until ``/api/ps`` no longer
+        lists it: the server answers before the runner has actually let go of it."""
+        import time
+
         with self.errors(model):
             self.client.generate(model=model, keep_alive=0)
+        name = model if ":" in model.rsplit("/", 1)[-1] else f"{model}:latest"
+        deadline = time.monotonic() + wait
+        while time.monotonic() < deadline:
+            if all((m.model or m.name) != name for m in self.ps()):
+                return
+            time.sleep(0.05)
 
 
 def _reason(e: BaseException) -> str:
