@@ -92,3 +92,38 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]):
         for server in _SERVERS:
             if server.log_path is not None:
                 report.sections.append((f"ollama serve log ({server.url}), last 40 lines", server.log_tail(40)))
+
+
+# -- weights made on the spot (modelkit.testing): build tests, adapters, quantize ----------------
+
+
+@pytest.fixture(scope="session")
+def tiny_llama_dir(tmp_path_factory: pytest.TempPathFactory, smollm2_gguf: Path) -> Path:
+    """A tiny llama-architecture safetensors model (SmolLM2's tokenizer, random F16 weights)."""
+    from modelkit.testing.tiny_llama import make_tiny_llama
+
+    return make_tiny_llama(tmp_path_factory.mktemp("tiny-llama") / "model", smollm2_gguf)
+
+
+@pytest.fixture(scope="session")
+def tiny_peft_dir(tmp_path_factory: pytest.TempPathFactory, tiny_llama_dir: Path) -> Path:
+    """A PEFT LoRA adapter (adapter_config.json + adapter_model.safetensors) for ``tiny_llama_dir``."""
+    from modelkit.testing.tiny_llama import make_peft_adapter
+
+    return make_peft_adapter(tmp_path_factory.mktemp("tiny-peft") / "adapter", tiny_llama_dir)
+
+
+@pytest.fixture(scope="session")
+def smol_lora_gguf(tmp_path_factory: pytest.TempPathFactory, smollm2_gguf: Path) -> Path:
+    """A GGUF LoRA adapter for SmolLM2-135M (attn_q/attn_v of every block)."""
+    from modelkit.testing.gguf_lora import make_gguf_lora
+
+    return make_gguf_lora(tmp_path_factory.mktemp("smol-lora") / "smol-lora.gguf", smollm2_gguf)
+
+
+@pytest.fixture(scope="session")
+def smol_f16_gguf(tmp_path_factory: pytest.TempPathFactory, smollm2_gguf: Path) -> Path:
+    """SmolLM2-135M dequantized to F16 (270 MB): a source that `quantize` accepts."""
+    from modelkit.testing.gguf_lora import make_f16_gguf
+
+    return make_f16_gguf(tmp_path_factory.mktemp("smol-f16") / "smol-f16.gguf", smollm2_gguf)
