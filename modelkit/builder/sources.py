@@ -15,6 +15,7 @@ is a directory of symlinks into the hub's blob store.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -47,10 +48,10 @@ class Source:
 
 
 def expand(value: str, base_dir: Path) -> Path:
-    """The path the ollama CLI would try for ``value`` (absolute, ``~``, or relative to ``base_dir``)."""
-    from modelkit.localfiles import expand_path
-
-    return expand_path(value, base_dir)
+    """The path the ollama CLI would try for ``value`` (absolute, ``~``/``~user``, or relative to ``base_dir``)."""
+    if value.startswith("~"):
+        return Path(os.path.abspath(os.path.expanduser(value)))
+    return Path(os.path.abspath(os.path.join(base_dir, value)))
 
 
 def resolve_source(value: str, base_dir: Path, *, adapter: bool = False,
