@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from enum import Enum
 from typing import Annotated
 
 import typer
@@ -18,3 +19,20 @@ HostOpt = Annotated[
 ]
 
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print machine-readable JSON instead of a table.")]
+
+
+class ProgressChoice(str, Enum):
+    auto = "auto"
+    bars = "bars"
+    plain = "plain"
+    none = "none"
+
+
+ProgressOpt = Annotated[
+    ProgressChoice,
+    typer.Option(
+        "--progress",
+        help="Progress on stderr: auto (bars on a terminal, plain lines otherwise), bars, plain or none.",
+        case_sensitive=False,
+    ),
+]

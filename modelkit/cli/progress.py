@@ -1,0 +1,142 @@
+"""Showing ``modelkit.progress`` events: rich bars on a terminal, plain lines elsewhere.
+
+Plain mode is for CI logs and pipes: no colour, no carriage returns, no cursor movement —
+one line when a task first appears, then one each time it crosses another 10 %, and one
+when it completes. Everything goes to stderr so that stdout stays for results (``--json``).
+"""
+
+from __future__ import annotations
+
+import sys
+from typing import TYPE_CHECKING, Any, TextIO
+
+from modelkit import humanize
+from modelkit.cli.options import ProgressChoice as ProgressMode
+
+if TYPE_CHECKING:
+    from rich.progress import Progress as RichProgress
+
+    from modelkit.progress import Event
+
+
+def _amount(completed: int, total: int | None, unit: str) -> str:
+    if unit == "files":
+        return f"{completed}/{total} files" if total else f"{completed} files"
+    if total:
+        return f"{humanize.size(completed)} / {humanize.size(total)}"
+    return humanize.size(completed)
+
+
+class PlainProgress:
+    """Throttled plain lines: ``pulling b179c9523d0e  40%  39 MB / 98 MB``."""
+
+    def __init__(self, stream: TextIO | None = None, step: float = 0.10):
+        self.stream = stream or sys.stderr
+        self.step = step
+        self.printed: dict[str, int] = {}
+        self.last_status: str | None = None
+
+    def __call__(self, event: Event) -> None:
+        from modelkit.progress import Status
+
+        if isinstance(event, Status):
+            if event.text != self.last_status:
+                self._line(event.text)
+                self.last_status = event.text
+            return
+        self.last_status = None
+        if event.note:
+            self._line(f"{event.label}: {event.note}")
+        frac = event.fraction
+        if frac is None:
+            bucket = -1
+        elif frac >= 1.0:
+            bucket = 10**6  # done
+        else:
+            bucket = int(frac / self.step)
+        previous = self.printed.get(event.key)
+        if previous is not None and bucket <= previous:
+            return
+        self.printed[event.key] = bucket
+        pct = f"{frac:4.0%}" if frac is not None else "   ?"
+        self._line(f"{event.label}  {pct}  {_amount(event.completed, event.total, event.unit)}")
+
+    def _line(self, text: str) -> None:
+        self.stream.write(" ".join(text.split()) + "\n")
+        self.stream.flush()
+
+    def __enter__(self) -> PlainProgress:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        pass
+
+
+class BarsProgress:
+    """One rich bar per task (layer or file), status lines printed above the bars."""
+
+    def __init__(self) -> None:
+        from rich.progress import (BarColumn, Progress, ProgressColumn, TaskProgressColumn, TextColumn,
+                                   TimeRemainingColumn, TransferSpeedColumn)
+        from rich.text import Text
+
+        from modelkit.cli.output import err_console
+
+        class AmountColumn(ProgressColumn):
+            def render(self, task: Any) -> Text:
+                total = int(task.total) if task.total else None
+                return Text(_amount(int(task.completed), total, task.fields.get("unit", "B")))
+
+        self.progress: RichProgress = Progress(
+            TextColumn("{task.description}"), BarColumn(), TaskProgressColumn(), AmountColumn(),
+            TransferSpeedColumn(), TimeRemainingColumn(), console=err_console, transient=False)
+        self.tasks: dict[str, Any] = {}
+        self.last_status: str | None = None
+
+    def __call__(self, event: Event) -> None:
+        from modelkit.progress import Status
+
+        if isinstance(event, Status):
+            if event.text != self.last_status:
+                self.progress.console.print(event.text, markup=False, highlight=False)
+                self.last_status = event.text
+            return
+        self.last_status = None
+        if event.note:
+            self.progress.console.print(f"{event.label}: {event.note}", markup=False, highlight=False)
+        task = self.tasks.get(event.key)
+        if task is None:
+            task = self.tasks[event.key] = self.progress.add_task(event.label, total=event.total,
+                                                                  completed=event.completed, unit=event.unit)
+        self.progress.update(task, completed=event.completed, total=event.total, description=event.label)
+
+    def __enter__(self) -> BarsProgress:
+        self.progress.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.progress.stop()
+
+
+class NoProgress:
+    def __call__(self, event: Event) -> None:
+        pass
+
+    def __enter__(self) -> NoProgress:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        pass
+
+
+def progress_view(mode: ProgressMode = ProgressMode.auto) -> PlainProgress | BarsProgress | NoProgress:
+    """The view for ``mode``; ``auto`` = bars when stderr is a terminal, plain lines otherwise."""
+    if mode == ProgressMode.auto:
+        from modelkit.cli.output import err_console
+
+        mode = ProgressMode.bars if err_console.is_terminal else ProgressMode.plain
+    if mode == ProgressMode.bars:
+        return BarsProgress()
+    if mode == ProgressMode.plain:
+        return PlainProgress()
+    return NoProgress()
