@@ -31,7 +31,7 @@ from typing import Any
 from pydantic import BaseModel
 
 from modelkit.errors import ModelkitError, UsageError
-from modelkit.progress import Progress, ProgressCallback, ignore
+from modelkit.progress import Progress, ProgressCallback, Status, ignore
 
 SCHEME = "hf://"
 DEFAULT_ENDPOINT = "https://huggingface.co"
@@ -132,15 +132,23 @@ def download(ref: str, *, include: Sequence[str] | None = None, exclude: Sequenc
     _sync_offline_flag(settings.offline)
     try:
         if parsed.path is None:
-            return _snapshot(parsed, settings, list(include or DEFAULT_REPO_PATTERNS), list(exclude or []) or None,
-                             on_progress)
-        if parsed.is_glob:
-            parsed = HFRef(parsed.repo_id, _match_one(parsed, settings, exclude), parsed.revision)
-        return _file(parsed, settings, on_progress)
+            result = _snapshot(parsed, settings, list(include or DEFAULT_REPO_PATTERNS), list(exclude or []) or None,
+                               on_progress)
+        else:
+            if parsed.is_glob:
+                parsed = HFRef(parsed.repo_id, _match_one(parsed, settings, exclude), parsed.revision)
+            result = _file(parsed, settings, on_progress)
     except ModelkitError:
         raise
     except Exception as e:  # huggingface_hub and httpx errors → one line
         raise _explain(e, parsed, settings) from None
+    from modelkit.humanize import size
+
+    files = f"{len(result.files)} file{'s' if len(result.files) != 1 else ''}"
+    offline = ", offline" if settings.offline else ""
+    on_progress(Status(f"{result.ref}: {files}, {size(result.size)} at commit {(result.commit or '?')[:12]} "
+                       f"in {result.cache_dir}{offline}"))
+    return result
 
 
 # -- the two kinds of download ----------------------------------------------------------------
@@ -259,15 +267,15 @@ def _bar_class(on_progress: ProgressCallback, default_label: str) -> type:
             if self.desc.startswith("Downloading bytes"):
                 self.key = None  # network-bytes twin of the reconstruction bar
             elif self.desc.startswith("Fetching"):
-                self.key, self.label, self.unit = "files", "files", "files"
+                self.key, self.label, self.unit = "files", f"{default_label} (files)", "files"
             elif self.desc.startswith("Reconstruct"):
-                self.key, self.label, self.unit = "bytes", default_label, "B"
+                self.key, self.label, self.unit = "bytes", f"{default_label} (bytes)", "B"
             else:
                 self.key, self.label, self.unit = default_label, default_label, "B" if unit == "B" else "files"
             self._emit()
 
         def _emit(self) -> None:
-            if self.key is not None:
+            if self.key is not None and (self.total or self.n):
                 total = int(self.total) if self.total else None
                 on_progress(Progress(key=self.key, label=self.label, completed=int(self.n), total=total,
                                      unit=self.unit))

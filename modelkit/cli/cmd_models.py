@@ -80,11 +80,16 @@ def _kv_table(rows: Sequence[tuple[str, str]]) -> Padding:
     return Padding(table, (0, 0, 0, 4))
 
 
-def _clip(text: str, lines: int, verbose: bool) -> str:
-    all_lines = text.strip("\n").splitlines()
-    if verbose or len(all_lines) <= lines:
-        return "\n".join(all_lines)
-    return "\n".join(all_lines[:lines] + [f"… ({len(all_lines) - lines} more lines; --verbose shows all)"])
+def _clip(text: str, lines: int, verbose: bool, chars: int = 400) -> str:
+    text = text.strip("\n")
+    if verbose:
+        return text
+    all_lines = text.splitlines()
+    if len(all_lines) > lines:
+        return "\n".join(all_lines[:lines] + [f"… ({len(all_lines) - lines} more lines; --verbose shows all)"])
+    if len(text) > chars:
+        return text[:chars] + f"… ({len(text) - chars} more characters; --verbose shows all)"
+    return text
 
 
 def _value(v: Any, verbose: bool, width: int = 80) -> str:
