@@ -65,20 +65,30 @@ def build_project(path: str | Path | None = None, targets: Sequence[str] = (), s
 
     project = load_project(path)
     resolved = project.resolve(tuple(targets), dict(sets or {}))
-    lint_targets(resolved)
+    lint_targets(resolved, project)
     specs = [spec_from_target(t) for t in resolved]
     root = Path(getattr(project, "root", None) or getattr(project, "dir", None) or Path(project.path).parent)
     return run_build(specs, root, options, on_event=on_event, project=str(root))
 
 
-def lint_targets(resolved: Sequence[Any]) -> None:
+def lint_targets(resolved: Sequence[Any], project: Any = None) -> None:
     """Raise ``LintFailed`` when lint finds any error in the targets (warnings pass)."""
-    from modelkit import lint
-
-    findings = list(lint.lint_targets(resolved))
+    findings = _lint_findings(resolved, project)
     errors = [f for f in findings if getattr(f, "severity", "") == "error"]
     if errors:
         first = errors[0]
         more = f" (and {len(errors) - 1} more)" if len(errors) > 1 else ""
         raise LintFailed(f"lint: {getattr(first, 'message', first)}{more}", errors,
                          hint="`modelkit lint` shows every finding; nothing was sent to the server")
+
+
+def _lint_findings(resolved: Sequence[Any], project: Any) -> list[Any]:
+    """Findings of ``modelkit.lint`` when it is available, else the Modelfile parser's diagnostics."""
+    try:
+        from modelkit import lint
+    except ImportError:
+        lint = None  # type: ignore[assignment]
+    run = getattr(lint, "lint_targets", None) if lint is not None else None
+    if run is not None:
+        return list(run(resolved, project) if project is not None else run(resolved))
+    return [d for t in resolved if t.modelfile is not None for d in t.modelfile.diagnostics]
