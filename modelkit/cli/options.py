@@ -36,3 +36,21 @@ ProgressOpt = Annotated[
         case_sensitive=False,
     ),
 ]
+
+ProjectOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--project", "-p", "-C",
+        help="Project directory or modelkit.toml (default: found from the current directory upwards).",
+        show_default=False,
+    ),
+]
+
+SetOpt = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--set", "-s",
+        help="Override a template variable: NAME=VALUE (repeatable; VALUE read as TOML when it is: 0.2, true, [1, 2]).",
+        show_default=False,
+    ),
+]
