@@ -65,10 +65,49 @@ def build_project(path: str | Path | None = None, targets: Sequence[str] = (), s
 
     project = load_project(path)
     resolved = project.resolve(tuple(targets), dict(sets or {}))
-    lint_targets(resolved, project)
+    root = Path(project.root)
     specs = [spec_from_target(t) for t in resolved]
-    root = Path(getattr(project, "root", None) or getattr(project, "dir", None) or Path(project.path).parent)
+    force = bool(options and options.force)
+    lint_targets([t for t, s in zip(resolved, specs) if force or not already_linted(s, root)], project)
     return run_build(specs, root, options, on_event=on_event, project=str(root))
+
+
+def already_linted(spec: BuildSpec, project_dir: Path) -> bool:
+    """True when ``modelkit.lock`` shows a successful build of exactly these inputs by this modelkit.
+
+    Lint is a function of the rendered Modelfile, the input files and modelkit's version; a
+    target built from the same three passed lint then, so an up-to-date target is not
+    re-inspected (opening a GGUF costs more than the rest of a no-op build). Decided from
+    file metadata only (the digest cache), never by hashing; ``hf://`` sources are always linted.
+    """
+    from modelkit import __version__
+    from modelkit.builder.plan import sha256_text
+    from modelkit.builder.sources import resolve_source
+    from modelkit.digests import DigestCache
+    from modelkit.errors import ModelkitError
+    from modelkit.lockfile import LockFile
+
+    if "hf://" in spec.from_ or any("hf://" in a for a in spec.adapters):
+        return False
+    try:
+        records = LockFile.load(project_dir).targets.get(spec.id, {})
+        modelfile = sha256_text(spec.modelfile_text)
+        records = [r for r in records.values() if r.modelfile_sha256 == modelfile and r.modelkit_version == __version__]
+        if not records:
+            return False
+        cache = DigestCache()
+        current: dict[str, str | None] = {}
+        sources = [("FROM", resolve_source(spec.from_, spec.base_dir))]
+        sources += [("ADAPTER" if len(spec.adapters) == 1 else f"ADAPTER#{i + 1}",
+                     resolve_source(a, spec.base_dir, adapter=True)) for i, a in enumerate(spec.adapters)]
+        for label, src in sources:
+            for name, file in src.files.items():
+                current[f"{label} {name}"] = cache.lookup(file)
+    except (ModelkitError, OSError):
+        return False
+    if any(d is None for d in current.values()):
+        return False
+    return any(all(r.inputs.get(k) == d for k, d in current.items()) for r in records)
 
 
 def lint_targets(resolved: Sequence[Any], project: Any = None) -> None:
