@@ -25,6 +25,8 @@ from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
+from modelkit.server import _die_with_parent
+
 BLOB_PATH = re.compile(r"^/v2/.+/blobs/(sha256:[0-9a-f]{64})$")
 CHUNK = 64 * 1024
 
@@ -75,7 +77,7 @@ class LocalRegistry:
         with open(log, "ab") as out:
             self.process = subprocess.Popen([self.binary, "serve", str(config)], stdout=out,
                                             stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
-                                            start_new_session=True)
+                                            start_new_session=True, preexec_fn=_die_with_parent)
         _wait_port(self.port, 30, self.process, log)
         return self
 

@@ -8,6 +8,7 @@ when it completes. Everything goes to stderr so that stdout stays for results (`
 from __future__ import annotations
 
 import sys
+import threading
 from typing import TYPE_CHECKING, Any, TextIO
 
 from modelkit import humanize
@@ -35,8 +36,13 @@ class PlainProgress:
         self.step = step
         self.printed: dict[str, int] = {}
         self.last_status: str | None = None
+        self.lock = threading.Lock()  # downloads report from several threads
 
     def __call__(self, event: Event) -> None:
+        with self.lock:
+            self._show(event)
+
+    def _show(self, event: Event) -> None:
         from modelkit.progress import Status
 
         if isinstance(event, Status):
@@ -73,37 +79,65 @@ class PlainProgress:
 
 
 class BarsProgress:
-    """One rich bar per task (layer or file), status lines printed above the bars."""
+    """One rich bar per task (layer or file). A status line that follows bars ("verifying sha256
+    digest") ends that group of bars first, so the terminal reads top to bottom in order."""
 
     def __init__(self) -> None:
+        from modelkit.cli.output import err_console
+
+        self.console = err_console
+        self.progress: RichProgress | None = None
+        self.tasks: dict[str, Any] = {}
+        self.last_status: str | None = None
+        self.lock = threading.Lock()  # downloads report from several threads
+
+    def _new_progress(self) -> RichProgress:
         from rich.progress import (BarColumn, Progress, ProgressColumn, TaskProgressColumn, TextColumn,
                                    TimeRemainingColumn, TransferSpeedColumn)
         from rich.text import Text
-
-        from modelkit.cli.output import err_console
 
         class AmountColumn(ProgressColumn):
             def render(self, task: Any) -> Text:
                 total = int(task.total) if task.total else None
                 return Text(_amount(int(task.completed), total, task.fields.get("unit", "B")))
 
-        self.progress: RichProgress = Progress(
-            TextColumn("{task.description}"), BarColumn(), TaskProgressColumn(), AmountColumn(),
-            TransferSpeedColumn(), TimeRemainingColumn(), console=err_console, transient=False)
-        self.tasks: dict[str, Any] = {}
-        self.last_status: str | None = None
+        class SpeedColumn(TransferSpeedColumn):
+            def render(self, task: Any) -> Text:
+                return super().render(task) if task.fields.get("unit", "B") == "B" else Text("")
+
+        progress = Progress(TextColumn("{task.description}"), BarColumn(), TaskProgressColumn(), AmountColumn(),
+                            SpeedColumn(), TimeRemainingColumn(), console=self.console, transient=False)
+        progress.start()
+        return progress
+
+    def _finish_bars(self) -> None:
+        if self.progress is not None:
+            self.progress.stop()
+            self.progress = None
+            self.tasks.clear()
+
+    def _print(self, text: str) -> None:
+        target = self.progress.console if self.progress is not None else self.console
+        target.print(text, markup=False, highlight=False)
 
     def __call__(self, event: Event) -> None:
+        with self.lock:
+            self._show(event)
+
+    def _show(self, event: Event) -> None:
         from modelkit.progress import Status
 
         if isinstance(event, Status):
             if event.text != self.last_status:
-                self.progress.console.print(event.text, markup=False, highlight=False)
+                self._finish_bars()
+                self._print(event.text)
                 self.last_status = event.text
             return
         self.last_status = None
         if event.note:
-            self.progress.console.print(f"{event.label}: {event.note}", markup=False, highlight=False)
+            self._print(f"{event.label}: {event.note}")
+        if self.progress is None:
+            self.progress = self._new_progress()
         task = self.tasks.get(event.key)
         if task is None:
             task = self.tasks[event.key] = self.progress.add_task(event.label, total=event.total,
@@ -111,11 +145,10 @@ class BarsProgress:
         self.progress.update(task, completed=event.completed, total=event.total, description=event.label)
 
     def __enter__(self) -> BarsProgress:
-        self.progress.start()
         return self
 
     def __exit__(self, *exc: object) -> None:
-        self.progress.stop()
+        self._finish_bars()
 
 
 class NoProgress:
