@@ -203,3 +203,29 @@ def test_sigkill_mid_create_keeps_the_previous_model_and_a_valid_lock(
     assert api.show("cli-kill")["system"] == "v2"
     assert api.show("cli-kill")["details"]["quantization_level"] == "Q8_0"
     assert json.loads((proj / "modelkit.lock").read_text())["targets"]["k"][host]["model_digest"] == rep["model_digest"]
+
+
+def test_the_shipped_project_builds_and_verifies(cli, api: Ollama, tmp_path: Path, smollm2_gguf: Path) -> None:
+    """modelkit's own modelkit.toml (the report family) on the session's server, from a copy."""
+    root = Path(__file__).resolve().parents[1]
+    proj = tmp_path / "shipped"
+    proj.mkdir()
+    shutil.copy(root / "modelkit.toml", proj)
+    for d in ("modelfiles", "adapters"):
+        shutil.copytree(root / d, proj / d)
+    r = cli("build", "--project", str(proj), "-j", "2", "--json", "--progress", "none")
+    assert r.code == 0, r.err
+    targets = r.json()["targets"]
+    assert targets and {t["status"] for t in targets} == {"built"}
+    for t in targets:
+        shown = api.show(t["model"])
+        params = parse_parameters(shown.get("parameters"))
+        assert "<|im_end|>" in params.get("stop", []), t
+        if t["id"].startswith(("report-tuned", "report-lora")):
+            assert shown.get("system"), t  # the report SYSTEM prompt
+            assert "temperature" in params and "top_p" in params, t
+        if t["id"] == "report-lora":
+            assert re.search(r"^ADAPTER ", shown["modelfile"], re.M), t
+    again = cli("build", "--project", str(proj), "--json", "--progress", "none").json()
+    assert {t["status"] for t in again["targets"]} == {"skipped"}
+    assert again["stats"]["hashed_files"] == 0 and again["stats"]["creates"] == 0
