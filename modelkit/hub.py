@@ -343,7 +343,7 @@ def _explain(e: Exception, ref: HFRef, s: HubSettings) -> ModelkitError:
         if s.offline:
             return ModelkitError(
                 f"{ref} is {what} the Hugging Face cache at {s.cache_dir} and HF_HUB_OFFLINE is set",
-                hint=f"run `modelkit pull {ref}` once with network access (or point HF_HOME at a cache that has it), "
+                hint=f"run `modelkit pull {ref}` once with network access, point HF_HOME at a cache that has it, "
                      "or unset HF_HUB_OFFLINE")
         cause = e.__cause__ or e.__context__
         reason = _short(cause) if cause is not None else _short(e)

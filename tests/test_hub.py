@@ -214,3 +214,61 @@ def test_hf_unreachable_endpoint(tmp_path: Path) -> None:
     assert done.returncode == 1
     line = one_error_line(done)
     assert "cannot reach Hugging Face at http://127.0.0.1:" in line and "hint:" in line
+
+
+BUILD_TEMPLATE = """\
+FROM {{ from | quote }}
+SYSTEM "You are terse."
+PARAMETER temperature 0.1
+"""
+
+BUILD_PROJECT = f"""\
+[project]
+templates = "modelfiles"
+
+[defaults]
+template = "m.Modelfile.j2"
+
+[targets.gguf]
+name = "hf-build-gguf"
+from = "{GGUF_REF}"
+
+[targets.tiny]
+name = "hf-build-tiny"
+from = "hf://{TINY}"
+"""
+
+
+def test_build_from_hf_references(hub, hf_home: Path, host: str, api: Ollama, tmp_path: Path) -> None:
+    """`modelkit build` with hf:// weight sources: resolved through modelkit.hub, created on the server;
+    offline it builds from a warm cache and fails with one clear line on a cold one."""
+    fake, url = hub
+    proj = tmp_path / "proj"
+    (proj / "modelfiles").mkdir(parents=True)
+    (proj / "modelfiles" / "m.Modelfile.j2").write_text(BUILD_TEMPLATE)
+    (proj / "modelkit.toml").write_text(BUILD_PROJECT)
+
+    env = {**hf_env(url, hf_home), "OLLAMA_HOST": host, "MODELKIT_STATE": str(tmp_path / "state")}
+    done = modelkit("build", "--project", str(proj), "--json", "--progress", "none", env=env)
+    assert done.returncode == 0, done.stderr
+    report = json.loads(done.stdout)
+    assert {t["id"]: t["status"] for t in report["targets"]} == {"gguf": "built", "tiny": "built"}, report
+    gguf = api.show("hf-build-gguf")
+    assert gguf["details"]["quantization_level"] == "Q4_1" and gguf["system"] == "You are terse."
+    assert api.show("hf-build-tiny")["details"]["quantization_level"] == "F16"
+
+    # offline with the warm cache: builds (forced), not one request to the Hub
+    fake.reset()
+    offline = {**hf_env(url, hf_home, offline=True), "OLLAMA_HOST": host, "MODELKIT_STATE": str(tmp_path / "state")}
+    done = modelkit("build", "--project", str(proj), "--force", "--json", "--progress", "none", env=offline)
+    assert done.returncode == 0, done.stderr
+    assert {t["id"]: t["status"] for t in json.loads(done.stdout)["targets"]} == {"gguf": "built", "tiny": "built"}
+    assert fake.served == []
+
+    # offline with a cold cache: one clear line, the models built before stay
+    cold = {**hf_env(url, tmp_path / "cold", offline=True), "OLLAMA_HOST": host,
+            "MODELKIT_STATE": str(tmp_path / "state2")}
+    done = modelkit("build", "--project", str(proj), "gguf", "--force", "--progress", "none", env=cold)
+    assert done.returncode != 0
+    assert "HF_HUB_OFFLINE is set" in done.stderr and "Traceback" not in done.stderr, done.stderr
+    assert api.exists("hf-build-gguf")
