@@ -229,3 +229,18 @@ def test_the_shipped_project_builds_and_verifies(cli, api: Ollama, tmp_path: Pat
     again = cli("build", "--project", str(proj), "--json", "--progress", "none").json()
     assert {t["status"] for t in again["targets"]} == {"skipped"}
     assert again["stats"]["hashed_files"] == 0 and again["stats"]["creates"] == 0
+
+
+def test_build_bench_benchmarks_what_was_built(cli, api: Ollama, tmp_path: Path, smollm2_gguf: Path,
+                                               smol_lora_gguf: Path) -> None:
+    proj = write_project(tmp_path / "b", smollm2_gguf, smol_lora_gguf)
+    with open(proj / "modelkit.toml", "a") as f:
+        f.write('\n[bench]\nprompts = ["small"]\nlangs = ["en"]\nrepeat = 1\nwarmup = 0\nnum_predict = 12\n')
+    r = cli("build", "--project", str(proj), "plain", "--bench", "--json", "--progress", "none")
+    assert r.code == 0, r.err
+    bench = r.json()["bench"]
+    assert bench["models"] == ["cli-plain"]
+    run = json.loads(Path(bench["saved"]).read_text())
+    assert run["id"] == bench["run_id"] and [m["model"]["name"] for m in run["models"]] == ["cli-plain:latest"]
+    again = cli("build", "--project", str(proj), "plain", "--bench", "--json", "--progress", "none").json()
+    assert again["bench"] is None  # nothing was built, nothing to benchmark
