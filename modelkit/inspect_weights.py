@@ -60,6 +60,7 @@ class GGUFInfo:
     tensor_count: int
     parameter_count: int
     tensor_shapes: dict[str, tuple[int, ...]] = field(default_factory=dict)  #: GGUF ne order
+    header_size: int = 0  #: bytes up to the end of the tensor infos: all that was read
 
     @property
     def architecture(self) -> str | None:
@@ -227,7 +228,7 @@ def _parse(buf: Any, path: Path, size: int, keep_shapes: bool) -> GGUFInfo:
     except struct.error:
         raise GGUFError(f"{path.name}: truncated or corrupt GGUF header") from None
     return GGUFInfo(path=path, size=size, version=version, kv=kv, tensor_count=n_tensors,
-                    parameter_count=params, tensor_shapes=shapes)
+                    parameter_count=params, tensor_shapes=shapes, header_size=pos)
 
 
 # -- safetensors directories -----------------------------------------------------------------

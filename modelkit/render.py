@@ -422,7 +422,8 @@ class Renderer:
             return TemplateError(f"sandbox limit: {e}", file=file, line=line,
                                  hint="templates may not produce huge values or loop without bound")
         if isinstance(e, RecursionError):
-            return TemplateError("recursion too deep (a macro or include calls itself?)", file=file, line=line)
+            return TemplateError("recursion too deep", file=file, line=line,
+                                 hint="a macro or include calls itself without an end condition")
         if isinstance(e, UnrepresentableValue):
             return TemplateError(e.message, file=file, line=line, hint=e.hint)
         return TemplateError(f"{type(e).__name__}: {e}", file=file, line=line,
