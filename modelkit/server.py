@@ -40,6 +40,7 @@ class LocalServer:
     detach: bool = False
     process: subprocess.Popen[bytes] | None = field(default=None, init=False, repr=False)
     version: str | None = field(default=None, init=False)
+    _log_offset: int = field(default=0, init=False, repr=False)
 
     @property
     def url(self) -> str:
@@ -66,6 +67,7 @@ class LocalServer:
             self.log_path = paths.state_dir() / f"ollama-{os.getpid()}-{time.time_ns()}.log"
         self.log_path.parent.mkdir(parents=True, exist_ok=True)
         with open(self.log_path, "ab") as log:
+            self._log_offset = log.tell()  # a reused log: only what this process writes counts
             self.process = subprocess.Popen(
                 [binary, "serve"],
                 env=self.child_env(),
@@ -106,9 +108,12 @@ class LocalServer:
                                 hint=f"see its log: {self.log_path}")
 
     def log_text(self) -> str:
+        """What this server process wrote to its log (not earlier runs appended to the same file)."""
         if self.log_path is None or not self.log_path.exists():
             return ""
-        return self.log_path.read_text(errors="replace")
+        with open(self.log_path, "rb") as f:
+            f.seek(self._log_offset)
+            return f.read().decode(errors="replace")
 
     def log_tail(self, lines: int = 40) -> str:
         return "\n".join(self.log_text().splitlines()[-lines:])
