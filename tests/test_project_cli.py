@@ -206,3 +206,15 @@ def test_demo_adapter_loads_and_changes_the_output(api: Ollama, shipped: list[tu
     assert base.strip() and adapted.strip()
     assert base != adapted
     assert len(adapted.split()) >= 5  # still words, not a collapse
+
+
+def test_terminal_highlighting_reads_values_like_the_parser():
+    from pygments.token import Comment, Keyword, String
+
+    from modelkit.cli.cmd_project import modelfile_lexer
+
+    text = 'FROM x\n# a comment\nSYSTEM "one\n## not a comment\ntwo"\nPARAMETER stop <|im_end|>\n'
+    tokens = [(t, v) for t, v in modelfile_lexer().get_tokens(text) if v.strip()]
+    assert (Comment.Single, "# a comment") in tokens
+    assert [v for t, v in tokens if t is Keyword] == ["FROM", "SYSTEM", "PARAMETER"]
+    assert any(t in String and "## not a comment" in v for t, v in tokens)

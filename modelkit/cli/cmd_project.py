@@ -75,6 +75,37 @@ def portable_text(t: ResolvedTarget) -> str:
     return "".join(lines)
 
 
+def modelfile_lexer() -> Any:
+    """A Pygments lexer for Modelfiles: instructions, parameter names, quoted values, comments."""
+    from pygments.lexer import RegexLexer, bygroups
+    from pygments.token import Comment, Keyword, Name, String, Text, Whitespace
+
+    class ModelfileLexer(RegexLexer):
+        name = "Modelfile"
+        kw = r"(?i)^([ \t]*)"
+        tokens = {
+            "root": [
+                (r"^[ \t]*#.*$", Comment.Single),
+                (kw + r"(parameter|message)([ \t]+)([A-Za-z0-9_]*)([ \t]*)",
+                 bygroups(Whitespace, Keyword, Whitespace, Name.Attribute, Whitespace), "value"),
+                (kw + r"(from|adapter|template|system|license)([ \t]*)", bygroups(Whitespace, Keyword, Whitespace),
+                 "value"),
+                (r"\n", Whitespace),
+                (r".+", Text),
+            ],
+            # a value closes at the first line end where its quote is complete (as the CLI reads it)
+            "value": [
+                (r'"""', String.Double, ("#pop", "triple")),
+                (r'"', String.Double, ("#pop", "single")),
+                (r".*", Text, "#pop"),
+            ],
+            "triple": [(r'(?:.|\n)*?"""[ \t]*$', String.Double, "#pop"), (r"(?:.|\n)+", String.Double)],
+            "single": [(r'(?:.|\n)*?"[ \t]*$', String.Double, "#pop"), (r"(?:.|\n)+", String.Double)],
+        }
+
+    return ModelfileLexer()
+
+
 def render_cmd(
     targets: Annotated[list[str] | None, typer.Argument(help="Targets or matrix cells (default: all).", show_default=False)] = None,
     sets: SetOpt = None,
@@ -105,9 +136,10 @@ def render_cmd(
     if is_terminal():
         from rich.syntax import Syntax
 
+        lexer = modelfile_lexer()
         for t in resolved:
             console.rule(f"[bold]{t.id}[/bold] → {t.name}", align="left")
-            console.print(Syntax(t.modelfile_text, "docker", theme="ansi_dark", word_wrap=True,
+            console.print(Syntax(t.modelfile_text, lexer, theme="ansi_dark", word_wrap=True,
                                  background_color="default"))
         return
     import sys
