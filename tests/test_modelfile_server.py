@@ -163,3 +163,16 @@ def test_server_does_not_check_parameter_types(api: Ollama, smol_model: str):
     statuses = [p.status for p in api.create("bad-type:latest", from_=smol_model, parameters={"num_ctx": "lots"})]
     assert statuses[-1] == "success"
     assert "lots" in api.show("bad-type:latest")["parameters"]
+
+
+def test_empty_system_does_not_clear_the_base_system(api: Ollama, host: str, smol_model: str, tmp_path: Path):
+    """Why lint warns about SYSTEM "": neither the CLI nor modelkit sends it, so the base's stays."""
+    create_with_fields(api, "with-system:latest", Modelfile.parse(f"FROM {smol_model}\nSYSTEM keep me\n"))
+    text = 'FROM with-system:latest\nSYSTEM ""\n'
+    mf = Modelfile.parse(text)
+    assert [d.code for d in mf.diagnostics] == ["empty-system"] and "system" not in mf.create_fields()
+    create_with_fields(api, "empty-system-modelkit:latest", mf)
+    (tmp_path / "Modelfile").write_text(text)
+    assert ollama_cli(host, "create", "empty-system-cli:latest", "-f", str(tmp_path / "Modelfile")).returncode == 0
+    assert api.show("empty-system-modelkit:latest")["system"] == "keep me"
+    assert api.show("empty-system-cli:latest")["system"] == "keep me"
