@@ -212,6 +212,10 @@ def compare_runs(baseline: BenchRun, candidate: BenchRun, thresholds: Thresholds
         notes = []
         if bc.prompt_sha != cc.prompt_sha:
             notes.append("prompt differs (prompt set or system prompt changed)")
+        for d in deltas:
+            if d.threshold and d.relative and d.noise > max(3 * d.threshold, 0.3):
+                notes.append(f"{_metric(d.metric).label} varies {100 * d.noise:.0f}% between runs: too noisy to gate "
+                             "(more --repeat, a quieter machine)")
         if thresholds.language:
             lt = language_threshold(bc.lang)
             b_ok = (bc.median("lang_share") or 0) >= lt

@@ -42,7 +42,7 @@ def conditions_lines(run: BenchRun) -> list[str]:
             parts.append(", ".join(f"{k}={v}" for k, v in params.items()))
         if m.memory:
             parts.append(f"memory {humanize.size(m.memory.size)} ({humanize.size(m.memory.size_vram)} VRAM)")
-        lines.append(f"{info.display}: " + " · ".join(parts))
+        lines.append((f"{info.label}: " if info.label and info.label != info.name else "") + " · ".join(parts))
     return lines
 
 

@@ -83,7 +83,7 @@ def bench_cmd(
     fmt_name = "json" if json_out else fmt.value
     project_file = _project_file(project) if (project or targets) else find_project_file()
     settings = project_bench_settings(project_file)
-    directory = results_dir or settings.results_dir
+    directory = results_dir or settings.results_dir or (project_file.parent / ".modelkit" / "bench" if project_file else None)
 
     if from_run:
         if models or targets:
@@ -140,8 +140,9 @@ def compare_cmd(
     from modelkit.errors import RegressionFound
     from modelkit.project import find_project_file
 
-    settings = project_bench_settings(_project_file(project) if project else find_project_file())
-    directory = results_dir or settings.results_dir
+    project_file = _project_file(project) if project else find_project_file()
+    settings = project_bench_settings(project_file)
+    directory = results_dir or settings.results_dir or (project_file.parent / ".modelkit" / "bench" if project_file else None)
     base = load_thresholds(thresholds_file) if thresholds_file else settings.thresholds
     thresholds = parse_threshold_assignments(threshold or [], base)
     cmp = compare_runs(store.load_run(baseline, directory), store.load_run(candidate, directory), thresholds)
