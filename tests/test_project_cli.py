@@ -218,3 +218,12 @@ def test_terminal_highlighting_reads_values_like_the_parser():
     assert (Comment.Single, "# a comment") in tokens
     assert [v for t, v in tokens if t is Keyword] == ["FROM", "SYSTEM", "PARAMETER"]
     assert any(t in String and "## not a comment" in v for t, v in tokens)
+
+
+def test_shipped_system_prompts_are_the_benchmarks_report_instructions(smollm2_gguf: Path):
+    """The bench sends modelkit/bench/data/system/report-<lang>.toml `text`; the models must carry the same."""
+    import tomllib
+
+    for t in load_project(REPO).resolve(["report-tuned"]):
+        bench = tomllib.loads((REPO / "modelkit/bench/data/system" / f"report-{t.vars['lang']}.toml").read_text())
+        assert t.modelfile.system.value == bench["text"], t.id
