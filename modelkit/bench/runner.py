@@ -58,6 +58,12 @@ class BenchTarget:
     target: str | None = None
     langs: tuple[str, ...] | None = None  # overrides BenchOptions.langs (e.g. the target's `lang` variable)
 
+    @classmethod
+    def from_resolved(cls, target: Any) -> BenchTarget:
+        """From a ``modelkit.project.ResolvedTarget``: its model, its id as label, its ``lang`` variable."""
+        lang = (getattr(target, "vars", None) or {}).get("lang")
+        return cls(model=target.name, label=target.id, target=target.id, langs=(str(lang),) if lang else None)
+
 
 def normalize_name(name: str) -> str:
     """``smol`` → ``smol:latest`` (what /api/ps and /api/tags report)."""

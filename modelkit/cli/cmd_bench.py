@@ -217,13 +217,7 @@ def _project_targets(project_file, selection: list[str], sets: list[str]):
     from modelkit.cli.cmd_build import parse_sets
     from modelkit.project import load_project
 
-    proj = load_project(project_file)
-    resolved = proj.resolve(selection, parse_sets(sets))
-    out = []
-    for t in resolved:
-        lang = t.vars.get("lang")
-        out.append(BenchTarget(model=t.name, label=t.id, target=t.id, langs=(str(lang),) if lang else None))
-    return out
+    return [BenchTarget.from_resolved(t) for t in load_project(project_file).resolve(selection, parse_sets(sets))]
 
 
 def _write(text: str, output: str | None) -> None:
@@ -299,32 +293,36 @@ def render_bench(run: BenchRun) -> Group:
 
 
 def render_compare(cmp: Comparison) -> Table:
+    """One row per model, case and metric: baseline, candidate, change, what was allowed, verdict."""
+    from rich import box
     from rich.table import Table
 
-    from modelkit.bench.compare import COMPARED
-    from modelkit.bench.compare_formats import cell, label, verdict_line
+    from modelkit.bench.compare_formats import fmt_allowed, fmt_change, fmt_value, label, verdict_line
 
-    metrics = [m for m in COMPARED if any(d.metric == m for c in cmp.cases for d in c.deltas)]
     table = Table(title=f"compare {cmp.baseline.id} → {cmp.candidate.id}: {verdict_line(cmp)}", title_justify="left",
-                  header_style="bold")
-    table.add_column("model", no_wrap=True)
-    table.add_column("case", no_wrap=True)
-    for m in metrics:
-        table.add_column(label(m), justify="right")
-    style = {"regression": "bold red", "improved": "green"}
+                  header_style="bold", box=box.SIMPLE_HEAD, pad_edge=False)
+    for name, justify in (("model", "left"), ("case", "left"), ("metric", "left"), ("baseline", "right"),
+                          ("candidate", "right"), ("change", "right"), ("allowed", "right"), ("verdict", "left")):
+        table.add_column(name, justify=justify, no_wrap=True,  # type: ignore[arg-type]
+                         min_width=min(max((len(c.model) for c in cmp.cases), default=5), 24) if name == "model" else None)
+    style = {"regression": "bold red", "improved": "green", "noise": "dim", "info": "dim"}
     for c in cmp.cases:
-        by = {d.metric: d for d in c.deltas}
-        row = []
-        for m in metrics:
-            d = by.get(m)
-            text = cell(d).replace("[", "\\[") if d else ""
-            row.append(f"[{style[d.verdict]}]{text}[/]" if d and d.verdict in style else text)
         model = c.model if c.model == c.candidate_model else f"{c.model} → {c.candidate_model}"
-        table.add_row(model, c.case, *row)
+        first = True
+        for d in c.deltas:
+            if d.verdict == "missing":
+                continue
+            verdict = "" if d.verdict == "info" else d.verdict
+            table.add_row(model if first else "", c.case if first else "", label(d.metric),
+                          fmt_value(d.metric, d.baseline), fmt_value(d.metric, d.candidate), fmt_change(d),
+                          fmt_allowed(d) if d.threshold is not None else "", verdict, style=style.get(d.verdict))
+            first = False
+        table.add_section()
     notes = [*cmp.warnings, *(f"{c.model} {c.case}: {n}" for c in cmp.cases for n in c.notes),
              *(f"only in baseline: {x}" for x in cmp.only_baseline), *(f"only in candidate: {x}" for x in cmp.only_candidate)]
     if notes:
         table.caption = "\n".join(notes)
+        table.caption_justify = "left"
     return table
 
 
