@@ -22,6 +22,8 @@ from tests.helpers import create_from_gguf
 pytestmark = pytest.mark.integration
 
 NUM_PREDICT = 24
+#: one thread: on a shared 2-core machine llama.cpp's spinning threads slow each other down 5-10x
+OPTIONS = {"num_thread": 1}
 
 
 class ChatSpy:
@@ -52,7 +54,8 @@ def timed_run(api, smol_model):
     spy = ChatSpy(api)
     messages: list[str] = []
     run = run_bench(spy, [BenchTarget(smol_model, label="smol")],
-                    BenchOptions(prompts=["small"], langs=["en"], repeat=3, warmup=1, num_predict=NUM_PREDICT),
+                    BenchOptions(prompts=["small"], langs=["en"], repeat=3, warmup=1, num_predict=NUM_PREDICT,
+                                 options=OPTIONS),
                     progress=messages.append)
     return run, spy.finals, messages
 
@@ -146,7 +149,7 @@ def test_quality_checks_run_on_real_model_output(timed_run):
 def test_bench_two_variants_every_format_then_compare(cli, smol_model, smol_variant, tmp_path):
     results = tmp_path / "runs"
     args = ["bench", smol_model, smol_variant, "--prompt", "small", "--lang", "en", "--lang", "zh",
-            "-r", "2", "-w", "0", "-n", "16", "--results-dir", str(results)]
+            "-r", "2", "-w", "0", "-n", "16", "--option", "num_thread=1", "--results-dir", str(results)]
     r = cli(*args, "--format", "json")
     assert r.code == 0, r.err
     data = json.loads(r.out)
@@ -196,7 +199,7 @@ def test_bench_targets_from_a_project(cli, smol_model, smollm2_gguf, tmp_path):
     (tmp_path / "modelkit.toml").write_text(
         f'[defaults]\ntemplate = "m.Modelfile.j2"\nfrom = "{smollm2_gguf}"\n'
         f'[targets.smol-zh]\nname = "{smol_model}"\nvars = {{ lang = "zh" }}\n'
-        '[bench]\nprompts = ["small"]\nrepeat = 1\nwarmup = 0\nnum_predict = 8\n')
+        '[bench]\nprompts = ["small"]\nrepeat = 1\nwarmup = 0\nnum_predict = 8\noptions = { num_thread = 1 }\n')
     r = cli("bench", "--targets", "--project", str(tmp_path), "--json", "--no-save")
     assert r.code == 0, r.err
     (m,) = json.loads(r.out)["models"]

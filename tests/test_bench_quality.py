@@ -262,3 +262,11 @@ def test_unknown_prompt_and_language_name_what_exists():
     with pytest.raises(UsageError) as e:
         PS.system_for("fr")
     assert "zh" in (e.value.hint or "")
+
+
+def test_rambling_of_the_right_length_earns_nothing():
+    ramble = "The project is going well and we are happy with it. " * 12  # ~120 words, no headings, no #numbers
+    q = check_report(ramble, SMALL, EN)
+    assert q.lang_ok and q.length_score == 1.0
+    assert q.sections == 0 and q.coverage == 0
+    assert q.score == 0.0

@@ -146,7 +146,7 @@ def to_html(run: BenchRun, title: str = "modelkit report benchmark") -> str:
 <div class="charts">{charts}</div>
 <h2>Results</h2>{_table(run)}
 <p class="meta">Medians over the measured runs; bold green = best in its case; ~ = high run-to-run spread.
-Score = clamp(100·G·(0.30·S + 0.40·C + 0.10·P + 0.20·Λ) − 10·I, 0, 100): G language, S sections, C coverage,
+Score = clamp(100·G·(0.30·S + 0.40·C + 0.10·P + 0.20·Λ·max(S,C)) − 10·I, 0, 100): G language, S sections, C coverage,
 P placement, Λ length, I invented #numbers (docs/benchmark.md).</p>
 <h2>Reports (first measured run of each case)</h2>{samples}
 </body></html>

@@ -13,9 +13,10 @@ Checks (docs/benchmark.md states them for users):
 * placement: the share of cited digest items cited at least once under their own section.
 * length: words within the digest's bounds for the language.
 
-score = clamp(100 · G · (0.30·S + 0.40·C + 0.10·P + 0.20·Λ) − 10·I, 0, 100) with
+score = clamp(100 · G · (0.30·S + 0.40·C + 0.10·P + 0.20·Λ·max(S, C)) − 10·I, 0, 100) with
 G = min(1, language share / threshold), S sections, C coverage, P placement, Λ length score
-(1 within bounds, else length/min or max/length), I the number of distinct invented #numbers.
+(1 within bounds, else length/min or max/length; it counts only as far as the text is a report:
+max(S, C) — rambling of the right length earns nothing), I the number of distinct invented #numbers.
 """
 
 from __future__ import annotations
@@ -227,7 +228,7 @@ def check_report(text: str, digest: Digest, system: SystemPrompt | None, lang: s
 
     g = min(1.0, share / threshold) if threshold else 1.0
     body = (WEIGHTS["sections"] * section_share + WEIGHTS["coverage"] * coverage
-            + WEIGHTS["placement"] * placement + WEIGHTS["length"] * length_score)
+            + WEIGHTS["placement"] * placement + WEIGHTS["length"] * length_score * max(section_share, coverage))
     score = max(0.0, min(100.0, 100.0 * g * body - INVENTED_PENALTY * len(invented)))
     return Quality(
         lang=lang,

@@ -18,6 +18,7 @@ while the model is loaded; the model is unloaded afterwards.
 
 from __future__ import annotations
 
+import contextlib
 import secrets
 import time
 from collections.abc import Callable, Mapping, Sequence
@@ -60,9 +61,11 @@ class BenchTarget:
 
     @classmethod
     def from_resolved(cls, target: Any) -> BenchTarget:
-        """From a ``modelkit.project.ResolvedTarget``: its model, its id as label, its ``lang`` variable."""
+        """From a ``modelkit.project.ResolvedTarget``: its model, its id (with the matrix cell) as label,
+        its target id, and its ``lang`` variable as the only language."""
         lang = (getattr(target, "vars", None) or {}).get("lang")
-        return cls(model=target.name, label=target.id, target=target.id, langs=(str(lang),) if lang else None)
+        return cls(model=target.name, label=target.id, target=getattr(target, "target", target.id),
+                   langs=(str(lang),) if lang else None)
 
 
 def normalize_name(name: str) -> str:
@@ -181,6 +184,22 @@ def bench_model(api: Ollama, target: BenchTarget, options: BenchOptions, prompts
     result = ModelResult(model=info)
 
     api.unload(name)
+    try:
+        _run_cases(api, result, cases, options, prompts, request_options, one_token, say)
+    except BaseException:
+        if options.unload_after:  # interrupted or failed: do not leave the model loaded for keep_alive
+            with contextlib.suppress(Exception):
+                api.unload(name)
+        raise
+    result.memory = memory_of(api, name, info.digest)
+    if options.unload_after:
+        api.unload(name)
+    return result
+
+
+def _run_cases(api: Ollama, result: ModelResult, cases: list[tuple[str, str]], options: BenchOptions,
+               prompts: PromptSet, request_options: dict[str, Any], one_token: dict[str, Any], say: Progress) -> None:
+    info, name = result.model, result.model.name
     first_digest = prompts.digest(cases[0][0])
     first_messages = build_messages(first_digest, prompts.system_for(cases[0][1]), use_model_system=options.system == "model")
     say(f"{info.display}: cold load")
@@ -208,11 +227,6 @@ def bench_model(api: Ollama, target: BenchTarget, options: BenchOptions, prompts
                 f" {tps}, score {sample.quality.score:.0f}")
         _case_stats(case, options.high_spread)
         result.cases.append(case)
-
-    result.memory = memory_of(api, name, info.digest)
-    if options.unload_after:
-        api.unload(name)
-    return result
 
 
 def run_bench(api: Ollama, models: Sequence[str | BenchTarget], options: BenchOptions | None = None, *,
