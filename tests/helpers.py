@@ -69,3 +69,20 @@ def create_from_gguf(api: Ollama, name: str, gguf: Path, **fields: Any) -> str:
     statuses = [p.status for p in api.create(name, files={gguf.name: digest}, **fields)]
     assert statuses[-1] == "success", statuses
     return name
+
+
+def unload_all(api: Ollama, timeout: float = 30.0) -> None:
+    """Unload every loaded model and wait until /api/ps is empty.
+
+    Ollama shares one runner between models made from the same blob with the same load
+    options, and /api/ps names the runner after the model that loaded it: a test that wants
+    to see *its* model in ps must start from an empty server.
+    """
+    import time
+
+    deadline = time.monotonic() + timeout
+    while (loaded := api.ps()) and time.monotonic() < deadline:
+        for m in loaded:
+            api.unload(m.model or m.name or "", wait=0)
+        time.sleep(0.1)
+    assert not api.ps(), "models still loaded after unload"

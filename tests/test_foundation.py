@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from modelkit.ollama_api import Ollama
-from tests.helpers import patched_env, run_cli, sha256_digest
+from tests.helpers import patched_env, run_cli, sha256_digest, unload_all
 
 pytestmark = pytest.mark.integration
 
@@ -30,6 +30,7 @@ def test_gguf_blob_create_chat_list_ps(api: Ollama, cli, smollm2_gguf: Path) -> 
     assert statuses[0] == "parsing GGUF" and statuses[-1] == "success"
     assert any(s.startswith("using autodetected template") for s in statuses)
 
+    unload_all(api)  # so that ps names the runner after this model (see unload_all)
     chunks = list(api.chat("foundation:latest", [{"role": "user", "content": "Name three colours."}],
                            options={"num_predict": 24}))
     answer = "".join(c.message.content or "" for c in chunks)

@@ -14,6 +14,7 @@ import pytest
 
 from modelkit.inventory import ModelEntry, RunningModel, list_models
 from modelkit.ollama_api import Ollama
+from tests.helpers import unload_all
 
 pytestmark = pytest.mark.integration
 
@@ -84,6 +85,7 @@ def test_list_sorts_filters_and_round_trips(cli, api: Ollama, listed: list[str])
 
 
 def test_ps_shows_split_context_expiry_and_filters(cli, api: Ollama, listed: list[str]) -> None:
+    unload_all(api)  # a runner loaded for another model of the same blob would be named after it
     api.load(A, keep_alive="10m")
     try:
         running = cli("ps", "--json", "mk-list")
