@@ -23,8 +23,9 @@ h1{font-size:22px;margin:0 0 4px} h2{font-size:17px;margin:28px 0 8px}
 .chart{border:1px solid #d0d7de;border-radius:8px;padding:10px 12px}
 .chart h3{font-size:14px;margin:0 0 6px}
 table{border-collapse:collapse;font-size:13px} th,td{border-bottom:1px solid #d0d7de;padding:4px 8px;text-align:right}
-th{background:#f6f8fa} td{white-space:nowrap} td.l,th.l{text-align:left} td.best{font-weight:700;color:#1a7f37}
-td.flags{color:#9a6700;text-align:left;font-size:12px}
+th{background:#f6f8fa} td{white-space:nowrap} th{white-space:normal} td.l,th.l{text-align:left} td.best{font-weight:700;color:#1a7f37}
+td.flags{color:#9a6700;text-align:left;font-size:12px;white-space:normal;min-width:160px}
+.scroll{overflow-x:auto}
 details{margin:6px 0} pre{white-space:pre-wrap;background:#f6f8fa;padding:8px;border-radius:6px;font-size:12px}
 .legend span{display:inline-block;margin-right:14px;font-size:12px} .legend i{display:inline-block;width:10px;height:10px;margin-right:4px}
 """
@@ -47,12 +48,14 @@ def nice_max(v: float) -> float:
 def bar_chart(title: str, bars: list[tuple[str, float | None, float | None, float | None, str]],
               fmt: str = "{:.1f}", fixed_max: float | None = None, width: int = 520) -> str:
     """Horizontal bars: (label, median, min, max, colour) → an inline <svg>."""
-    label_w, value_w, row_h, top = 190, 64, 26, 6
-    plot_w = width - label_w - value_w
+    longest = max((len(label) for label, *_ in bars), default=10)
+    label_w, value_w, row_h, top = int(min(max(120, 7 * longest + 14), 340)), 64, 26, 6
+    plot_w = max(width - 190 - value_w, 200)
+    width = label_w + plot_w + value_w
     values = [v for _, m, lo, hi, _ in bars for v in (m, hi) if v is not None]
     vmax = fixed_max or nice_max(max(values) if values else 0.0)
     height = top + row_h * len(bars) + 22
-    out = [f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" role="img" '
+    out = [f'<svg xmlns="http://www.w3.org/2000/svg" width="100%" viewBox="0 0 {width} {height}" role="img" '
            f'aria-label="{escape(title)}" font-size="12" font-family="inherit">']
     for frac in (0, 0.25, 0.5, 0.75, 1.0):
         x = label_w + plot_w * frac
@@ -144,7 +147,7 @@ def to_html(run: BenchRun, title: str = "modelkit report benchmark") -> str:
 <body><h1>{escape(title)}</h1>{meta}
 <p class="legend">{legend}</p>
 <div class="charts">{charts}</div>
-<h2>Results</h2>{_table(run)}
+<h2>Results</h2><div class="scroll">{_table(run)}</div>
 <p class="meta">Medians over the measured runs; bold green = best in its case; ~ = high run-to-run spread.
 Score = clamp(100·G·(0.30·S + 0.40·C + 0.10·P + 0.20·Λ·max(S,C)) − 10·I, 0, 100): G language, S sections, C coverage,
 P placement, Λ length, I invented #numbers (docs/benchmark.md).</p>
