@@ -287,3 +287,9 @@ def test_too_noisy_to_gate_is_said():
     assert not cmp.regressed
     assert any("too noisy to gate" in n for n in cmp.cases[0].notes)
     assert "too noisy to gate" in compare_markdown(cmp)
+
+
+def test_a_cold_load_as_fast_as_a_warm_one_is_flagged():
+    r = f.run([f.model("m", [f.case([50.0] * 3)], cold=0.03)])  # warm load_s is 0.02 in the factory
+    assert any("cold load looks warm" in x for x in bench_table(r)[0].flags)
+    assert not any("cold load" in x for x in bench_table(f.run([f.model("m", [f.case([50.0] * 3)])]))[0].flags)

@@ -97,6 +97,9 @@ def flags(m: ModelResult, c: CaseResult) -> list[str]:
             out.append(f"{label} spread {100 * (s.spread or 0):.0f}%")
         if s and s.outliers:
             out.append(f"{label} outlier: run {','.join(str(i + 1) for i in s.outliers)}")
+    warm = c.median("load_s")
+    if m.cold and warm and m.cold.load_s < 3 * warm:
+        out.append("cold load looks warm (a loaded model shares its weights?)")
     q = [r.quality for r in c.runs if r.quality]
     if q and sum(not x.lang_ok for x in q) * 2 > len(q):
         out.append(f"wrong language (asked {c.lang})")
