@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from modelkit.cli.options import HostOpt, JsonOpt, ProgressChoice, ProgressOpt
+from modelkit.cli.options import HostOpt, JsonOpt, ProgressChoice, ProgressOpt, ProjectOpt, SetOpt, parse_options, parse_sets
 
 if TYPE_CHECKING:
     from rich.console import Group
@@ -40,7 +40,6 @@ OutputOpt = Annotated[str | None, typer.Option("--output", "-o", help="Write the
 ResultsDirOpt = Annotated[str | None, typer.Option(
     "--results-dir", envvar="MODELKIT_BENCH_DIR",
     help="Where runs are saved and looked up (default: .modelkit/bench next to modelkit.toml, else the state dir).")]
-ProjectOpt = Annotated[str | None, typer.Option("--project", help="Project directory or modelkit.toml (default: found from the current directory).")]
 
 PANEL_RUN = "What to run"
 PANEL_OUT = "Output"
@@ -50,7 +49,7 @@ def bench_cmd(
     models: Annotated[list[str] | None, typer.Argument(help="Models to benchmark (with --targets: target ids or patterns; none = all).", show_default=False)] = None,
     targets: Annotated[bool, typer.Option("--targets", "-t", help="Benchmark the models of the project's targets.")] = False,
     project: ProjectOpt = None,
-    sets: Annotated[list[str] | None, typer.Option("--set", "-s", help="With --targets: override a variable NAME=VALUE (repeatable).", show_default=False)] = None,
+    sets: SetOpt = None,
     prompt: Annotated[list[str] | None, typer.Option("--prompt", help="Digest id: small, medium, large or your own (repeatable). Default: medium.", show_default=False, rich_help_panel=PANEL_RUN)] = None,
     lang: Annotated[list[str] | None, typer.Option("--lang", "-l", help="Report language or system prompt id (repeatable). Default: en and zh.", show_default=False, rich_help_panel=PANEL_RUN)] = None,
     repeat: Annotated[int | None, typer.Option("--repeat", "-r", min=1, help="Measured runs per case. Default 3.", show_default=False, rich_help_panel=PANEL_RUN)] = None,
@@ -94,7 +93,7 @@ def bench_cmd(
 
     options = settings.bench_options(
         prompts=prompt or None, langs=lang or None, repeat=repeat, warmup=warmup, num_predict=num_predict, seed=seed,
-        system=system, options={**settings.options.get("options", {}), **parse_options(option or [])} if option else None,
+        system=system, options={**settings.options.get("options", {}), **parse_options(option)} if option else None,
         prompt_dirs=[*settings.options.get("prompt_dirs", []), *(prompts_dir or [])] if prompts_dir else None,
         unload_after=False if keep_loaded else None,
     )
@@ -172,29 +171,6 @@ def compare_cmd(
 # -- helpers ----------------------------------------------------------------------------------
 
 
-def parse_options(items: list[str]) -> dict[str, Any]:
-    """``--option num_ctx=8192`` → {"num_ctx": 8192} (ints, floats, booleans, else strings)."""
-    from modelkit.errors import UsageError
-
-    out: dict[str, Any] = {}
-    for item in items:
-        key, eq, value = item.partition("=")
-        if not eq or not key.strip():
-            raise UsageError(f"--option {item!r}: expected KEY=VALUE", hint="e.g. --option num_ctx=8192")
-        v: Any = value.strip()
-        if v.lower() in ("true", "false"):
-            v = v.lower() == "true"
-        else:
-            for conv in (int, float):
-                try:
-                    v = conv(v)
-                    break
-                except ValueError:
-                    pass
-        out[key.strip()] = v
-    return out
-
-
 def _project_file(project: str | None):
     from modelkit.project import PROJECT_FILE, find_project_file, load_project
 
@@ -214,7 +190,6 @@ def _project_file(project: str | None):
 
 def _project_targets(project_file, selection: list[str], sets: list[str]):
     from modelkit.bench.runner import BenchTarget
-    from modelkit.cli.cmd_build import parse_sets
     from modelkit.project import load_project
 
     return [BenchTarget.from_resolved(t) for t in load_project(project_file).resolve(selection, parse_sets(sets))]

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from modelkit.cli.options import HostOpt, JsonOpt, ProgressChoice, ProgressOpt
+from modelkit.cli.options import HostOpt, JsonOpt, ProgressChoice, ProgressOpt, ProjectOpt, SetOpt, parse_sets
 
 if TYPE_CHECKING:
     from rich.table import Table
@@ -22,8 +22,8 @@ if TYPE_CHECKING:
 
 def build_cmd(
     targets: Annotated[list[str] | None, typer.Argument(help="Targets to build (default: all).", show_default=False)] = None,
-    project: Annotated[str | None, typer.Option("--project", "-p", help="Project directory or modelkit.toml (default: found from the current directory).")] = None,
-    sets: Annotated[list[str] | None, typer.Option("--set", "-s", help="Override a variable: NAME=VALUE (repeatable).", show_default=False)] = None,
+    project: ProjectOpt = None,
+    sets: SetOpt = None,
     force: Annotated[bool, typer.Option("--force", help="Rebuild even targets whose inputs did not change.")] = False,
     dry_run: Annotated[bool, typer.Option("--dry-run", "-n", help="Say what would be built and why; send nothing.")] = False,
     jobs: Annotated[int, typer.Option("--jobs", "-j", min=1, help="Build up to N targets in parallel.")] = 1,
@@ -41,7 +41,7 @@ def build_cmd(
     options = BuildOptions(force=force, dry_run=dry_run, jobs=jobs, host=host)
     try:
         with view:
-            report = build_project(project, targets or (), parse_sets(sets or []), options, on_event=view)
+            report = build_project(project, targets or (), parse_sets(sets), options, on_event=view)
     except LintFailed as e:
         for f in e.findings:
             err_console.print(_finding_line(f), markup=False, highlight=False, soft_wrap=True)
@@ -66,18 +66,6 @@ def build_cmd(
         first = failed[0]
         raise ModelkitError(f"{len(failed)} of {len(report.targets)} target(s) failed; {first.id}: {first.error or first.reason}",
                             hint=first.hint or "the previous models of those names are unchanged")
-
-
-def parse_sets(items: list[str]) -> dict[str, str]:
-    from modelkit.errors import UsageError
-
-    out: dict[str, str] = {}
-    for item in items:
-        name, eq, value = item.partition("=")
-        if not eq or not name.strip():
-            raise UsageError(f"--set {item!r}: expected NAME=VALUE", hint="e.g. --set temperature=0.2")
-        out[name.strip()] = value
-    return out
 
 
 def _finding_line(f: Any) -> str:

@@ -13,23 +13,11 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from modelkit.cli.options import JsonOpt, ProjectOpt, SetOpt
+from modelkit.cli.options import JsonOpt, ProjectOpt, SetOpt, parse_sets
 
 if TYPE_CHECKING:
     from modelkit.lint import LintReport
     from modelkit.project import ResolvedTarget
-
-
-def parse_sets(items: list[str] | None) -> dict[str, str]:
-    from modelkit.errors import UsageError
-
-    out: dict[str, str] = {}
-    for item in items or []:
-        name, eq, value = item.partition("=")
-        if not eq or not name.strip():
-            raise UsageError(f"--set {item!r}: expected NAME=VALUE", hint="e.g. --set temperature=0.2")
-        out[name.strip()] = value
-    return out
 
 
 # -- init ------------------------------------------------------------------------------------

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from enum import Enum
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
@@ -54,3 +54,39 @@ SetOpt = Annotated[
         show_default=False,
     ),
 ]
+
+
+def parse_assignments(items: list[str] | None, flag: str, example: str) -> dict[str, str]:
+    """``["a=1", "b=x=y"]`` → ``{"a": "1", "b": "x=y"}``; a malformed item is a usage error."""
+    from modelkit.errors import UsageError
+
+    out: dict[str, str] = {}
+    for item in items or []:
+        name, eq, value = item.partition("=")
+        if not eq or not name.strip():
+            raise UsageError(f"{flag} {item!r}: expected NAME=VALUE", hint=f"e.g. {flag} {example}")
+        out[name.strip()] = value
+    return out
+
+
+def parse_sets(items: list[str] | None) -> dict[str, str]:
+    """``--set NAME=VALUE`` items (values are typed later, by the project: TOML when valid)."""
+    return parse_assignments(items, "--set", "temperature=0.2")
+
+
+def parse_options(items: list[str] | None) -> dict[str, Any]:
+    """``--option num_ctx=8192`` → {"num_ctx": 8192} (ints, floats, booleans, else strings)."""
+    out: dict[str, Any] = {}
+    for key, raw in parse_assignments(items, "--option", "num_ctx=8192").items():
+        v: Any = raw.strip()
+        if v.lower() in ("true", "false"):
+            v = v.lower() == "true"
+        else:
+            for conv in (int, float):
+                try:
+                    v = conv(v)
+                    break
+                except ValueError:
+                    pass
+        out[key] = v
+    return out
