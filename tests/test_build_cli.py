@@ -244,3 +244,7 @@ def test_build_bench_benchmarks_what_was_built(cli, api: Ollama, tmp_path: Path,
     assert run["id"] == bench["run_id"] and [m["model"]["name"] for m in run["models"]] == ["cli-plain:latest"]
     again = cli("build", "--project", str(proj), "plain", "--bench", "--json", "--progress", "none").json()
     assert again["bench"] is None  # nothing was built, nothing to benchmark
+    forced = cli("build", "--project", str(proj), "plain", "--bench", "--force", "--progress", "none")
+    assert forced.code == 0, forced.err
+    assert "Speed" in forced.out and "Report quality" in forced.out and "cli-plain" in forced.out
+    assert "benchmark run " in forced.out

@@ -46,19 +46,26 @@ def build_cmd(
         for f in e.findings:
             err_console.print(_finding_line(f), markup=False, highlight=False, soft_wrap=True)
         raise
+    run = None
     if bench and not dry_run and report.built():
         from modelkit.builder.bench_hook import bench_built
 
-        report.bench = bench_built(report, host, progress=None if json_out else view.status)
+        report.bench, run = bench_built(report, host, sets=parse_sets(sets), progress=None if json_out else view.status)
     if json_out:
         print_json(report)
-    elif is_terminal():
+    else:
         from modelkit.cli.output import console
 
-        console.print(render_report(report))
-    else:
-        for line in plain_report(report):
-            print(line)
+        if is_terminal():
+            console.print(render_report(report))
+        else:
+            for line in plain_report(report):
+                print(line)
+        if run is not None:
+            from modelkit.cli.cmd_bench import render_bench
+
+            console.print(render_bench(run))
+            console.print(f"benchmark run {run.id} saved to {report.bench['saved']}", markup=False)
     failed = [t for t in report.targets if t.status == "failed"]
     if failed:
         if json_out:
