@@ -1,25 +1,23 @@
 """Modelfiles, parsed and written exactly as the ollama CLI v0.11.4 does (``parser/parser.go``).
 
-Three layers:
+Three layers, in three modules:
 
-* ``parse_commands(text)`` — a line-for-line port of the CLI's rune-by-rune state machine:
-  the 7 case-insensitive instructions, values that run to the end of the line (trimmed),
-  ``"…"`` / ``\"\"\"…\"\"\"`` that strip one level of quotes and may span lines, no escapes, ``#``
-  comments only where an instruction could start, "unexpected EOF", "no FROM line". Errors
-  are ``ModelfileSyntaxError`` (exit 2) with the line and the CLI's own wording.
-* ``Modelfile`` — the typed result, 1:1 with the ``/api/create`` fields the CLI would send
+* ``parse_commands(text)`` (``modelkit.modelfile_parser``) — the CLI's rune-by-rune state
+  machine; errors are ``ModelfileSyntaxError`` (exit 2) with the line and the CLI's own wording.
+* ``Modelfile`` (here) — the typed result, 1:1 with the ``/api/create`` fields the CLI would send
   (``create_fields``): FROM lines, the ADAPTER, TEMPLATE/SYSTEM (last wins), PARAMETERs typed
   like ``api.FormatParams`` (``stop`` accumulates, deprecated ones dropped with a warning,
   unknown names and bad values are error diagnostics), MESSAGEs, LICENSEs. Every item keeps
   the line it came from.
-* ``quote`` / ``Modelfile.to_text()`` — a writer whose output parses back to the same values
-  (round-trip stable); a value no quoting can carry raises ``UnrepresentableValue``.
+* ``quote`` / ``Modelfile.to_text()`` (``modelkit.modelfile_quoting``) — a writer whose output
+  parses back to the same values (round-trip stable); a value no quoting can carry raises
+  ``UnrepresentableValue``.
+
+The parser's and the writer's public names are importable from here too.
 """
 
 from __future__ import annotations
 
-import codecs
-import unicodedata
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, Literal
@@ -27,232 +25,27 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from modelkit import parameters as P
-from modelkit.errors import UsageError
-
-INSTRUCTIONS = ("from", "license", "template", "system", "adapter", "parameter", "message")
-ROLES = ("system", "user", "assistant")
-
-ERR_INVALID_COMMAND = (
-    'command must be one of "from", "license", "template", "system", "adapter", "parameter", or "message"'
+from modelkit.modelfile_parser import (
+    ERR_EOF,
+    ERR_INVALID_COMMAND,
+    ERR_INVALID_ROLE,
+    ERR_NO_FROM,
+    INSTRUCTIONS,
+    ROLES,
+    Command,
+    ModelfileSyntaxError,
+    decode,
+    is_print,
+    parse_commands,
+    unquote,
 )
-ERR_INVALID_ROLE = 'message role must be one of "system", "user", or "assistant"'
-ERR_NO_FROM = "no FROM line"
-ERR_EOF = "unexpected EOF"
+from modelkit.modelfile_quoting import UnrepresentableValue, describe_char, quote
 
-
-class ModelfileSyntaxError(UsageError):
-    """The CLI's parser would reject the Modelfile. ``ollama_message`` is its exact error text."""
-
-    def __init__(self, ollama_message: str, line: int | None, *, hint: str | None = None, source: str | None = None):
-        where = f"{source or 'Modelfile'}" + (f":{line}" if line else "")
-        super().__init__(f"{where}: {ollama_message}", hint=hint)
-        self.ollama_message = ollama_message
-        self.line = line
-
-
-class UnrepresentableValue(UsageError):
-    """A value the Modelfile syntax cannot carry unchanged."""
-
-
-# -- characters ----------------------------------------------------------------------------
-
-_WS = " \t\r\n"
-
-
-def is_print(c: str) -> bool:
-    """Go's ``strconv.IsPrint``: letters, marks, numbers, punctuation, symbols and ASCII space.
-
-    Code points this Python's Unicode tables call unassigned (Cn) count as printable: Go's
-    tables are newer (Unicode 15: new emoji, CJK extension H), and assigned-later is far more
-    likely in real text than never-assigned. Noncharacters stay unprintable.
-    """
-    if c == " ":
-        return True
-    cat = unicodedata.category(c)
-    if cat == "Cn":
-        o = ord(c)
-        return not (0xFDD0 <= o <= 0xFDEF or (o & 0xFFFE) == 0xFFFE)
-    return cat[0] in "LMNPS"
-
-
-def _is_space(c: str) -> bool:
-    return c == " " or c == "\t"
-
-
-def _is_newline(c: str) -> bool:
-    return c == "\r" or c == "\n"
-
-
-def _is_alpha(c: str) -> bool:
-    return "a" <= c <= "z" or "A" <= c <= "Z"
-
-
-def unquote(s: str) -> tuple[str, bool]:
-    """``parser.unquote``: strip one level of ``\"\"\"`` or ``\"``; (value, complete?)."""
-    if s[:3] == '"""':
-        if len(s) >= 6 and s[-3:] == '"""':
-            return s[3:-3], True
-        return "", False
-    if s[:1] == '"':
-        if len(s) >= 2 and s[-1] == '"':
-            return s[1:-1], True
-        return "", False
-    return s, True
-
-
-def _buffer_complete(buf: list[str]) -> bool:
-    """``unquote(strings.TrimSpace(buf))`` succeeds — computed without joining the buffer."""
-    i, n = 0, len(buf)
-    while i < n and buf[i] in _WS:
-        i += 1
-    j = n
-    while j > i and buf[j - 1] in _WS:
-        j -= 1
-    head = "".join(buf[i:min(i + 3, j)])
-    if head == '"""':
-        return j - i >= 6 and "".join(buf[j - 3:j]) == '"""'
-    if head[:1] == '"':
-        return j - i >= 2 and buf[j - 1] == '"'
-    return True
-
-
-def decode(data: bytes) -> str:
-    """Bytes → text like ``unicode.BOMOverride(UTF8 decoder)``: honour a UTF-8/UTF-16 BOM."""
-    if data.startswith(codecs.BOM_UTF8):
-        return data[3:].decode("utf-8", errors="replace")
-    if data.startswith(codecs.BOM_UTF16_LE) or data.startswith(codecs.BOM_UTF16_BE):
-        return data.decode("utf-16", errors="replace")
-    return data.decode("utf-8", errors="replace")
-
-
-# -- the state machine ---------------------------------------------------------------------
-
-class Command(BaseModel):
-    """One parsed instruction, as the CLI's ``parser.Command`` (FROM is named ``model``)."""
-
-    name: str
-    args: str
-    line: int
-    end_line: int
-
-
-_NIL, _NAME, _VALUE, _PARAM, _MESSAGE, _COMMENT = range(6)
-_EOF = object()
-
-
-def _step(r: str, state: int) -> tuple[int, str, object]:
-    """``parseRuneForState``: (next state, rune to keep or "", error)."""
-    if state == _NIL:
-        if r == "#":
-            return _COMMENT, "", None
-        if _is_space(r) or _is_newline(r):
-            return _NIL, "", None
-        return _NAME, r, None
-    if state == _NAME:
-        if _is_alpha(r):
-            return _NAME, r, None
-        if _is_space(r):
-            return _VALUE, "", None
-        return _NIL, "", ERR_INVALID_COMMAND
-    if state == _VALUE:
-        if _is_newline(r) or _is_space(r):
-            return _NIL, r, None
-        return _VALUE, r, None
-    if state == _PARAM:
-        if _is_alpha(r) or "0" <= r <= "9" or r == "_":
-            return _PARAM, r, None
-        if _is_space(r):
-            return _VALUE, "", None
-        return _NIL, "", _EOF
-    if state == _MESSAGE:
-        if _is_alpha(r):
-            return _MESSAGE, r, None
-        if _is_space(r):
-            return _VALUE, "", None
-        return _NIL, "", _EOF
-    # comment
-    return (_NIL if _is_newline(r) else _COMMENT), "", None
-
-
-_HINT_COMMAND = ("Modelfile instructions (Ollama 0.11.4) are FROM, PARAMETER, TEMPLATE, SYSTEM, ADAPTER, LICENSE and "
-                 "MESSAGE, each followed by a space and its value")
-
-
-def parse_commands(text: str, *, source: str | None = None, require_from: bool = True) -> list[Command]:
-    """Parse Modelfile text into commands exactly like ``parser.ParseFile``; raise on what it rejects."""
-    if text.startswith("\ufeff"):
-        text = text[1:]
-    commands: list[Command] = []
-    state, line, start = _NIL, 1, 1
-    buf: list[str] = []
-    name = role = ""
-    n = len(text)
-
-    def fail(msg: str, at: int | None, hint: str | None = None) -> ModelfileSyntaxError:
-        return ModelfileSyntaxError(msg, at, hint=hint, source=source)
-
-    for i, r in enumerate(text):
-        here = line  # the line this rune is on (the CLI counts the newline first; \r\n is one line here)
-        if r == "\n" or (r == "\r" and (i + 1 >= n or text[i + 1] != "\n")):
-            line += 1
-        nxt, keep, err = _step(r, state)
-        if err is _EOF:
-            what = "message role" if state == _MESSAGE else "parameter name"
-            raise fail(f"{ERR_EOF}: {''.join(buf)}", here,
-                       f"a {what} is letters{', digits and _' if state == _PARAM else ''}, then a space and the value")
-        if err is not None:
-            raise fail(str(err), here, _HINT_COMMAND)
-        if nxt != state:
-            if state == _NAME:
-                word = "".join(buf)
-                if word.lower() not in INSTRUCTIONS:
-                    raise fail(ERR_INVALID_COMMAND, here, _HINT_COMMAND + f" (got {word!r})")
-                low = word.lower()
-                if low == "from":
-                    name = "model"
-                elif low == "parameter":
-                    nxt = _PARAM
-                elif low == "message":
-                    nxt = _MESSAGE
-                    name = low
-                else:
-                    name = low
-            elif state == _PARAM:
-                name = "".join(buf)
-            elif state == _MESSAGE:
-                word = "".join(buf)
-                if word not in ROLES:
-                    raise fail(ERR_INVALID_ROLE, here, f"got {word!r}; roles are lower-case")
-                role = word
-            elif state == _VALUE:
-                # at a space the CLI always keeps reading; at a newline only if the quote is still open
-                if _is_space(keep) or not _buffer_complete(buf):
-                    buf.append(keep)
-                    continue
-                value, _ = unquote("".join(buf).strip(_WS))
-                if role:
-                    value, role = f"{role}: {value}", ""
-                commands.append(Command(name=name, args=value, line=start, end_line=here))
-            elif state == _NIL and nxt == _NAME:
-                start = here
-            buf.clear()
-            state = nxt
-        if keep and is_print(keep):
-            buf.append(keep)
-
-    if state == _VALUE:
-        value, ok = unquote("".join(buf).strip(_WS))
-        if not ok:
-            raise fail(ERR_EOF, start, f"the quoted value that starts on line {start} is never closed")
-        if role:
-            value = f"{role}: {value}"
-        commands.append(Command(name=name, args=value, line=start, end_line=line))
-    elif state not in (_NIL, _COMMENT):
-        raise fail(ERR_EOF, line, "the last instruction has no value")
-
-    if require_from and not any(c.name == "model" for c in commands):
-        raise fail(ERR_NO_FROM, None, "add `FROM <model name or path to weights>`")
-    return commands
+__all__ = [
+    "ERR_EOF", "ERR_INVALID_COMMAND", "ERR_INVALID_ROLE", "ERR_NO_FROM", "INSTRUCTIONS", "ROLES",
+    "Command", "Diagnostic", "Message", "Modelfile", "ModelfileSyntaxError", "Parameter", "Severity",
+    "UnrepresentableValue", "Value", "decode", "describe_char", "is_print", "parse_commands", "quote", "unquote",
+]
 
 
 # -- typed Modelfile -----------------------------------------------------------------------
@@ -436,53 +229,3 @@ def _param_diagnostic(c: Command, ollama_message: str) -> Diagnostic:
     return Diagnostic(severity="error", code="bad-parameter-value", line=c.line,
                       message=f"parameter {c.name}: {ollama_message}",
                       hint=f"{c.name} takes {P.expected_type(c.name)}")
-
-
-# -- quoting -------------------------------------------------------------------------------
-
-def _ends_value(text: str, end: int) -> bool:
-    """Would the CLI end a value whose buffer is ``text[:end]`` (it checks at every newline)?"""
-    j = end
-    while j > 0 and text[j - 1] in _WS:
-        j -= 1
-    if text[:3] == '"""':
-        return j >= 6 and text[j - 3:j] == '"""'
-    if text[:1] == '"':
-        return j >= 2 and text[j - 1] == '"'
-    return True
-
-
-def _reads_back(candidate: str, value: str) -> bool:
-    for i, c in enumerate(candidate):
-        if _is_newline(c) and _ends_value(candidate, i):
-            return False
-    return unquote(candidate.strip(_WS)) == (value, True)
-
-
-def describe_char(c: str) -> str:
-    name = unicodedata.name(c, "")
-    return f"U+{ord(c):04X}" + (f" {name}" if name else "")
-
-
-def quote(value: str) -> str:
-    """The shortest Modelfile spelling of ``value`` that the CLI reads back unchanged.
-
-    Plain when that is safe; else ``"…"``; else ``\"\"\"…\"\"\"``. Raises ``UnrepresentableValue``
-    for characters the parser drops (controls, format characters, non-ASCII spaces) and for
-    the rare texts neither quoting can delimit (a line ending in ``"`` *and* one in ``\"\"\"``).
-    """
-    for c in value:
-        if not (is_print(c) or c in _WS):
-            raise UnrepresentableValue(
-                f"the value contains {describe_char(c)}, which Ollama's Modelfile parser drops",
-                hint="remove or replace that character")
-    if value and value == value.strip(" \t") and "\n" not in value and "\r" not in value and value[0] != '"':
-        return value
-    for mark in ('"', '"""'):
-        candidate = mark + value + mark
-        if _reads_back(candidate, value):
-            return candidate
-    raise UnrepresentableValue(
-        "the value cannot be written in a Modelfile: a line ends with '\"' and another with '\"\"\"', "
-        "so neither quoting closes in the right place",
-        hint="add a space or character after the quote at the end of one of those lines")
