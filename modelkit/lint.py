@@ -212,7 +212,8 @@ class _Linter:
         return base
 
     def inspect_from(self, f: Any, path: Path) -> None:
-        from modelkit.inspect_weights import GGUFError, inspect_safetensors_dir, is_gguf
+        from modelkit.gguf_header import GGUFError, is_gguf
+        from modelkit.inspect_weights import inspect_safetensors_dir
         from modelkit.localfiles import ModelFilesError, files_for_model
 
         if path.is_file():
@@ -254,8 +255,8 @@ class _Linter:
     # -- ADAPTER ---------------------------------------------------------------------------
 
     def check_adapter(self, mf: Any) -> None:
-        from modelkit.inspect_weights import adapter_problems, inspect_adapter
         from modelkit.localfiles import expand_path
+        from modelkit.lora_adapters import adapter_problems
 
         a = mf.adapter
         if a is None:
@@ -318,7 +319,7 @@ class _Linter:
 
 @functools.lru_cache(maxsize=64)
 def _gguf_cached(path: str, mtime: float, size: int) -> Any:
-    from modelkit.inspect_weights import inspect_gguf
+    from modelkit.gguf_header import inspect_gguf
 
     return inspect_gguf(Path(path), tensors=True)
 
@@ -330,7 +331,7 @@ def _gguf(path: Path) -> Any:
 
 @functools.lru_cache(maxsize=64)
 def _adapter_cached(path: str, mtime: float) -> Any:
-    from modelkit.inspect_weights import inspect_adapter
+    from modelkit.lora_adapters import inspect_adapter
 
     return inspect_adapter(Path(path))
 

@@ -8,8 +8,10 @@ from pathlib import Path
 
 import pytest
 
-from modelkit.inspect_weights import inspect_adapter, inspect_gguf, inspect_safetensors_dir
+from modelkit.gguf_header import inspect_gguf
+from modelkit.inspect_weights import inspect_safetensors_dir
 from modelkit.lint import go_template_problem, lint_project
+from modelkit.lora_adapters import inspect_adapter
 from modelkit.project import load_project
 
 REPO = Path(__file__).resolve().parent.parent
@@ -96,7 +98,7 @@ def test_gguf_reader_agrees_on_the_demo_adapter():
 
 
 def test_not_a_gguf(tmp_path: Path):
-    from modelkit.inspect_weights import GGUFError
+    from modelkit.gguf_header import GGUFError
 
     (tmp_path / "x.gguf").write_bytes(b"PK\x03\x04" + b"\0" * 40)
     with pytest.raises(GGUFError, match="not a GGUF file"):

@@ -22,12 +22,12 @@ from pathlib import Path
 from typing import Literal
 
 from modelkit.errors import UsageError
+from modelkit.gguf_header import is_gguf
 
 SourceKind = Literal["gguf", "safetensors", "model"]
 
 #: in order: the first pattern that matches anything decides the weight files of a directory
 _WEIGHT_GLOBS = ("*.safetensors", "pytorch_model*.bin", "consolidated*.pth", "*.gguf", "*.bin")
-_GGUF_MAGIC = b"GGUF"
 
 
 @dataclass
@@ -74,7 +74,7 @@ def resolve_source(value: str, base_dir: Path, *, adapter: bool = False,
             return Source(value=value, kind="model", model=value)
     path = path.resolve()
     if path.is_file():
-        if not _is_gguf(path):
+        if not is_gguf(path):
             raise UsageError(f"{what} {value}: {path.name} is not a GGUF file",
                              hint="point at a .gguf file, or at the directory of a safetensors model/adapter")
         return Source(value=value, kind="gguf", path=path, files={path.name: path})
@@ -116,11 +116,3 @@ def directory_files(path: Path) -> dict[str, Path]:
     for p in found:
         out[p.relative_to(path).as_posix()] = p
     return dict(sorted(out.items()))
-
-
-def _is_gguf(path: Path) -> bool:
-    try:
-        with open(path, "rb") as f:
-            return f.read(4) == _GGUF_MAGIC
-    except OSError:
-        return False
