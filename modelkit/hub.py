@@ -1,11 +1,6 @@
 """The one module that talks to Hugging Face (through ``huggingface_hub``, imported lazily).
 
-References look like::
-
-    hf://owner/repo/path/in/repo/model.Q4_K_M.gguf   one file
-    hf://owner/repo/*Q4_K_M.gguf                       the one file that matches a glob
-    hf://owner/repo                                    a (safetensors) repository snapshot
-    hf://owner/repo@v1.0/...                           at a revision (branch, tag or commit)
+References are ``hf://owner/repo[@revision][/file-or-glob]`` (``modelkit.hf_refs``).
 
 Files land in huggingface_hub's own cache, so every tool that uses it shares them. The
 environment is read when a function is called, not when the library was imported:
@@ -22,61 +17,24 @@ from __future__ import annotations
 
 import fnmatch
 import os
-import threading
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 from pydantic import BaseModel
 
 from modelkit.errors import ModelkitError, UsageError
+from modelkit.hf_progress import bar_class
+from modelkit.hf_refs import SCHEME, HFRef, is_hf_ref
 from modelkit.progress import Progress, ProgressCallback, Status, ignore
 
-SCHEME = "hf://"
+__all__ = ["DEFAULT_ENDPOINT", "DEFAULT_REPO_PATTERNS", "SCHEME", "HFDownload", "HFRef", "HubSettings", "download",
+           "is_hf_ref", "resolve_hf"]
+
 DEFAULT_ENDPOINT = "https://huggingface.co"
 #: What ``hf://owner/repo`` fetches unless told otherwise: what Ollama imports from a safetensors dir.
 DEFAULT_REPO_PATTERNS = ("*.safetensors", "*.json", "tokenizer.model")
-_GLOB = set("*?[")
 _TRUE = {"1", "ON", "YES", "TRUE"}
-
-
-def is_hf_ref(ref: str) -> bool:
-    return ref.startswith(SCHEME)
-
-
-@dataclass(frozen=True)
-class HFRef:
-    repo_id: str
-    path: str | None = None  #: a file in the repo (or a glob); None = the whole repo
-    revision: str | None = None
-
-    @classmethod
-    def parse(cls, ref: str) -> HFRef:
-        if not is_hf_ref(ref):
-            raise UsageError(f"not a Hugging Face reference: '{ref}'", hint="write hf://owner/repo[/file]")
-        parts = ref[len(SCHEME):].strip("/").split("/")
-        if len(parts) < 2 or not all(parts[:2]):
-            raise UsageError(f"'{ref}' needs an owner and a repository",
-                             hint="write hf://owner/repo for a repository or hf://owner/repo/file.gguf for one file")
-        owner, repo = parts[0], parts[1]
-        revision = None
-        if "@" in repo:
-            repo, revision = repo.split("@", 1)
-            if not revision:
-                raise UsageError(f"'{ref}' has an empty revision after '@'")
-        path = "/".join(parts[2:]) or None
-        if path is not None and any(p in ("", ".", "..") for p in parts[2:]):
-            raise UsageError(f"'{ref}' has an empty or relative path segment")
-        return cls(f"{owner}/{repo}", path, revision)
-
-    @property
-    def is_glob(self) -> bool:
-        return self.path is not None and bool(_GLOB & set(self.path))
-
-    def __str__(self) -> str:
-        rev = f"@{self.revision}" if self.revision else ""
-        return f"{SCHEME}{self.repo_id}{rev}" + (f"/{self.path}" if self.path else "")
 
 
 class HFDownload(BaseModel):
@@ -160,7 +118,7 @@ def _file(ref: HFRef, s: HubSettings, on_progress: ProgressCallback) -> HFDownlo
     assert ref.path is not None
     local = hf_hub_download(ref.repo_id, ref.path, revision=ref.revision, cache_dir=s.cache_dir,
                             endpoint=s.endpoint, local_files_only=s.offline,
-                            tqdm_class=_bar_class(on_progress, ref.path))
+                            tqdm_class=bar_class(on_progress, ref.path))
     path = Path(str(local))
     size = path.stat().st_size
     on_progress(Progress(key=ref.path, label=ref.path, completed=size, total=size))
@@ -175,7 +133,7 @@ def _snapshot(ref: HFRef, s: HubSettings, include: list[str], exclude: list[str]
 
     folder = Path(snapshot_download(ref.repo_id, revision=ref.revision, cache_dir=s.cache_dir, endpoint=s.endpoint,
                                     local_files_only=s.offline, allow_patterns=include, ignore_patterns=exclude,
-                                    max_workers=4, tqdm_class=_bar_class(on_progress, ref.repo_id)))
+                                    max_workers=4, tqdm_class=bar_class(on_progress, ref.repo_id)))
     files = sorted(p.relative_to(folder).as_posix() for p in folder.rglob("*") if p.is_file()) if folder.is_dir() else []
     files = [f for f in files if _wanted(f, include, exclude)]
     if not files:
@@ -246,75 +204,6 @@ def _sync_offline_flag(offline: bool) -> None:
 
     constants.HF_HUB_OFFLINE = offline
 
-
-# -- progress: a tqdm stand-in that reports to a callback ------------------------------------------
-
-
-def _bar_class(on_progress: ProgressCallback, default_label: str) -> type:
-    """A class huggingface_hub can use as ``tqdm_class``: it draws nothing and reports ``Progress``."""
-
-    lock = threading.Lock()
-
-    class Bar:
-        def __init__(self, iterable: Any = None, *args: Any, desc: str | None = None, total: float | None = None,
-                     initial: float = 0, unit: str = "it", **kwargs: Any):
-            self.iterable = iterable
-            self.desc = desc or ""
-            self.total = total
-            self.n = initial or 0
-            self.format_dict: dict[str, Any] = {"rate": None}
-            self.key: str | None
-            if self.desc.startswith("Downloading bytes"):
-                self.key = None  # network-bytes twin of the reconstruction bar
-            elif self.desc.startswith("Fetching"):
-                self.key, self.label, self.unit = "files", f"{default_label} (files)", "files"
-            elif self.desc.startswith("Reconstruct"):
-                self.key, self.label, self.unit = "bytes", f"{default_label} (bytes)", "B"
-            else:
-                self.key, self.label, self.unit = default_label, default_label, "B" if unit == "B" else "files"
-            self._emit()
-
-        def _emit(self) -> None:
-            if self.key is not None and (self.total or self.n):
-                total = int(self.total) if self.total else None
-                on_progress(Progress(key=self.key, label=self.label, completed=int(self.n), total=total,
-                                     unit=self.unit))
-
-        def update(self, n: float | None = 1) -> None:
-            with lock:
-                self.n += n or 0
-            self._emit()
-
-        def __iter__(self) -> Any:
-            for item in self.iterable or ():
-                yield item
-                self.update(1)
-
-        def __enter__(self) -> Bar:
-            return self
-
-        def __exit__(self, *exc: object) -> None:
-            self.close()
-
-        def close(self) -> None:
-            self._emit()
-
-        def refresh(self, *args: Any, **kwargs: Any) -> None:
-            self._emit()
-
-        def reset(self, total: float | None = None) -> None:
-            self.n = 0
-            if total is not None:
-                self.total = total
-
-        def set_description(self, *args: Any, **kwargs: Any) -> None: ...
-        def set_description_str(self, *args: Any, **kwargs: Any) -> None: ...
-        def set_postfix(self, *args: Any, **kwargs: Any) -> None: ...
-        def set_postfix_str(self, *args: Any, **kwargs: Any) -> None: ...
-        def clear(self, *args: Any, **kwargs: Any) -> None: ...
-        def display(self, *args: Any, **kwargs: Any) -> None: ...
-
-    return Bar
 
 
 # -- errors ----------------------------------------------------------------------------------------
