@@ -15,65 +15,16 @@ import functools
 import re
 from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any
 
-from pydantic import BaseModel, Field
+from modelkit.go_template import go_template_problem
+from modelkit.lint_report import Finding, LintReport, Severity, TargetReport
 
-Severity = Literal["error", "warning", "info"]
+__all__ = ["HF_REF", "QUANTIZE", "Finding", "LintReport", "Severity", "TargetReport", "go_template_problem",
+           "lint_project", "lint_target", "lint_targets"]
+
 HF_REF = re.compile(r"hf://[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+(/.+)?\Z")
 QUANTIZE = ("q8_0", "q4_K_S", "q4_K_M")
-
-
-class Finding(BaseModel):
-    severity: Severity
-    code: str
-    message: str
-    hint: str | None = None
-    target: str | None = None  #: the resolved target id
-    file: str | None = None  #: template file (relative to the project) or modelkit.toml
-    line: int | None = None
-    rendered_line: int | None = None  #: line in the rendered Modelfile
-
-    @property
-    def location(self) -> str:
-        where = self.file or ""
-        if self.file and self.line:
-            where += f":{self.line}"
-        if self.rendered_line and (self.file is None or self.line is None or not self.file.endswith("(rendered)")):
-            where += f" (rendered line {self.rendered_line})" if where else f"rendered line {self.rendered_line}"
-        return where
-
-    def one_line(self) -> str:
-        head = f"{self.location}: " if self.location else ""
-        text = f"{head}{self.severity}: {self.message}"
-        if self.hint:
-            text += f" (hint: {self.hint})"
-        return " ".join(text.split())
-
-
-class TargetReport(BaseModel):
-    id: str
-    name: str | None
-    findings: list[Finding] = Field(default_factory=list)
-    weights: dict[str, Any] | None = None  #: what inspecting FROM found (GGUF summary, safetensors arch…)
-    adapter: dict[str, Any] | None = None
-
-
-class LintReport(BaseModel):
-    project: str
-    targets: list[TargetReport] = Field(default_factory=list)
-
-    @property
-    def findings(self) -> list[Finding]:
-        return [f for t in self.targets for f in t.findings]
-
-    @property
-    def errors(self) -> list[Finding]:
-        return [f for f in self.findings if f.severity == "error"]
-
-    @property
-    def warnings(self) -> list[Finding]:
-        return [f for f in self.findings if f.severity == "warning"]
 
 
 # -- entry points ----------------------------------------------------------------------------
@@ -338,38 +289,3 @@ def _adapter_cached(path: str, mtime: float) -> Any:
 
 def _adapter(path: Path) -> Any:
     return _adapter_cached(str(path), path.stat().st_mtime)
-
-
-_ACTION = re.compile(r"\{\{(-\s)?(.*?)(\s-)?\}\}", re.S)
-_OPENERS = ("if", "range", "with", "define", "block")
-
-
-def go_template_problem(text: str) -> str | None:
-    """A light check of Go text/template syntax: balanced delimiters and block keywords."""
-    stack: list[str] = []
-    pos = 0
-    for m in _ACTION.finditer(text):
-        if "{{" in text[pos:m.start()]:
-            return "an unclosed '{{'"
-        pos = m.end()
-        body = m.group(2).strip()
-        if body.startswith("/*"):
-            if not body.endswith("*/"):
-                return "an unterminated comment"
-            continue
-        word = body.split(None, 1)[0] if body else ""
-        if not body:
-            return "an empty action {{ }}"
-        if word in _OPENERS:
-            stack.append(word)
-        elif word == "end":
-            if not stack:
-                return "an {{ end }} without a matching if/range/with/define/block"
-            stack.pop()
-        elif word in ("else",) and not stack:
-            return "an {{ else }} outside if/range/with"
-    if "{{" in text[pos:]:
-        return "an unclosed '{{'"
-    if stack:
-        return f"{{{{ {stack[-1]} }}}} is never closed with {{{{ end }}}}"
-    return None
