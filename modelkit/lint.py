@@ -20,11 +20,24 @@ from typing import Any
 from modelkit.go_template import go_template_problem
 from modelkit.lint_report import Finding, LintReport, Severity, TargetReport
 
-__all__ = ["HF_REF", "QUANTIZE", "Finding", "LintReport", "Severity", "TargetReport", "go_template_problem",
-           "lint_project", "lint_target", "lint_targets"]
+__all__ = ["QUANTIZE", "Finding", "LintReport", "Severity", "TargetReport", "go_template_problem",
+           "is_hf_reference", "lint_project", "lint_target", "lint_targets"]
 
-HF_REF = re.compile(r"hf://[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+(/.+)?\Z")
+#: an ``hf://`` reference's repository id, as the Hub spells them
+HF_REPO_ID = re.compile(r"[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+\Z")
 QUANTIZE = ("q8_0", "q4_K_S", "q4_K_M")
+
+
+def is_hf_reference(value: str) -> bool:
+    """``hf://owner/repo[@revision][/file-or-glob]`` that the build can download (``modelkit.hf_refs``)."""
+    from modelkit.errors import UsageError
+    from modelkit.hf_refs import HFRef
+
+    try:
+        ref = HFRef.parse(value)
+    except UsageError:
+        return False
+    return bool(HF_REPO_ID.match(ref.repo_id))
 
 
 # -- entry points ----------------------------------------------------------------------------
@@ -132,9 +145,9 @@ class _Linter:
         names, files = [], []
         for f in mf.from_:
             if f.value.startswith("hf://"):
-                if not HF_REF.match(f.value):
+                if not is_hf_reference(f.value):
                     self.add("error", "from", f"FROM {f.value}: not a Hugging Face reference",
-                             "write hf://owner/repo or hf://owner/repo/file.gguf", line=f.line)
+                             "write hf://owner/repo[@revision] or hf://owner/repo/file.gguf", line=f.line)
                 continue
             src = resolve_from(f.value, self.t.base_dir)
             if src.path is not None:

@@ -130,6 +130,8 @@ from = "lora.gguf"
 from = "mixed"
 [targets.hf]
 from = "hf://owner"
+[targets.hf-revision]
+from = "hf://owner/repo@v1.0/model.Q4_K_M.gguf"
 [targets.fine-name]
 from = "smollm2:135m"
 ''')
@@ -141,6 +143,7 @@ from = "smollm2:135m"
     assert "is a LoRA adapter (general.type = adapter), not a model" in by_target["lora-as-from"][0]
     assert "a directory with a .gguf and .json files fails" in by_target["mixed-dir"][0]
     assert "not a Hugging Face reference" in by_target["hf"][0]
+    assert by_target["hf-revision"] == []  # what hf_refs parses and the build downloads
     assert by_target["fine-name"] == []
     f = report.targets[0].findings[0]
     assert (f.file, f.line, f.rendered_line, f.severity) == ("modelfiles/m.j2", 1, 1, "error")
