@@ -9,8 +9,10 @@ from typing import Any
 
 from rich.console import Console
 
-console = Console(highlight=False)
-err_console = Console(stderr=True, highlight=False)
+# soft_wrap: a line of text is never broken at the console width (80 columns when output is not a
+# terminal: CI logs would get "score\n0"); tables still fit the width.
+console = Console(highlight=False, soft_wrap=True)
+err_console = Console(stderr=True, highlight=False, soft_wrap=True)
 
 
 def to_jsonable(obj: Any) -> Any:
