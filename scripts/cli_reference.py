@@ -54,7 +54,7 @@ def _option(p: Any) -> tuple[str, str]:
     if p.show_default and default not in (None, False, (), []) and not p.is_flag:
         default = getattr(default, "value", default)
         help_text += f" Default: `{default}`."
-    return names, help_text.replace("|", "\\|")
+    return names, help_text.replace("|", "\\|").replace("<", "&lt;").replace(">", "&gt;")
 
 
 def render() -> str:
@@ -65,7 +65,7 @@ def render() -> str:
     out = [START, ""]
     for name in ORDER:
         cmd = commands[name]
-        args = " ".join(f"[{p.name.upper()}…]" if p.nargs == -1 else p.name.upper()
+        args = " ".join(f"[{p.name.upper()}…]" if p.nargs == -1 else p.name.upper() if p.required else f"[{p.name.upper()}]"
                         for p in cmd.params if p.param_type_name == "argument")
         out.append(f"#### `modelkit {name}{' ' + args if args else ''}`")
         out.append("")
