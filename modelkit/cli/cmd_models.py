@@ -1,8 +1,8 @@
-"""Model management commands: list, ps, show, rm, cp, pull."""
+"""Model management commands: list, ps, show, rm, cp (and pull, from ``cmd_pull``)."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from enum import Enum
 from typing import TYPE_CHECKING, Annotated, Any
 
@@ -13,14 +13,16 @@ from rich.table import Table
 from rich.text import Text
 
 from modelkit import humanize
-from modelkit.cli.options import HostOpt, JsonOpt, ProgressChoice, ProgressOpt
+from modelkit.cli.cmd_pull import pull_cmd, render_hf, render_pull
+from modelkit.cli.options import HostOpt, JsonOpt
 from modelkit.cli.output import console, err_console, print_json
 
 if TYPE_CHECKING:
-    from modelkit.hub import HFDownload
     from modelkit.inventory import ModelEntry, RunningModel
     from modelkit.model_details import ModelDetails
-    from modelkit.pulling import PullResult
+
+__all__ = ["list_cmd", "ps_cmd", "show_cmd", "rm_cmd", "cp_cmd", "pull_cmd", "render_list", "render_ps", "render_show",
+           "render_pull", "render_hf"]
 
 
 class ListSort(str, Enum):
@@ -147,6 +149,23 @@ def render_show(d: ModelDetails, *, verbose: bool = False) -> Group:
 # -- list / ps ----------------------------------------------------------------------------------
 
 
+def _print_models(fetch: Callable[[Any], Sequence[Any]], render: Callable[[Sequence[Any]], Table],
+                  patterns: list[str] | None, family: str | None, quantization: str | None, sort: str, reverse: bool,
+                  host: str | None, json: bool) -> None:
+    """What list and ps share: fetch from the server, filter, order, then print a table or JSON."""
+    from modelkit.inventory import select, sort_models
+    from modelkit.ollama_api import Ollama
+
+    with Ollama(host) as api:
+        models = fetch(api)
+    models = sort_models(select(models, patterns=patterns or (), family=family, quantization=quantization),
+                         sort, reverse=reverse)
+    if json:
+        print_json(models)
+    else:
+        console.print(render(models))
+
+
 def list_cmd(
     patterns: PatternsArg = None,
     sort: Annotated[ListSort, typer.Option("--sort", "-s", help="name (A→Z), size (largest first) or "
@@ -158,17 +177,9 @@ def list_cmd(
     json: JsonOpt = False,
 ) -> None:
     """List the models on the server (like `ollama list`), sorted and filtered."""
-    from modelkit.inventory import list_models, select, sort_models
-    from modelkit.ollama_api import Ollama
+    from modelkit.inventory import list_models
 
-    with Ollama(host) as api:
-        models = list_models(api)
-    models = sort_models(select(models, patterns=patterns or (), family=family, quantization=quantization),
-                         sort.value, reverse=reverse)
-    if json:
-        print_json(models)
-    else:
-        console.print(render_list(models))
+    _print_models(list_models, render_list, patterns, family, quantization, sort.value, reverse, host, json)
 
 
 def ps_cmd(
@@ -182,17 +193,9 @@ def ps_cmd(
     json: JsonOpt = False,
 ) -> None:
     """List the models loaded in memory (like `ollama ps`): CPU/GPU split, context, expiry."""
-    from modelkit.inventory import running_models, select, sort_models
-    from modelkit.ollama_api import Ollama
+    from modelkit.inventory import running_models
 
-    with Ollama(host) as api:
-        models = running_models(api)
-    models = sort_models(select(models, patterns=patterns or (), family=family, quantization=quantization),
-                         sort.value, reverse=reverse)
-    if json:
-        print_json(models)
-    else:
-        console.print(render_ps(models))
+    _print_models(running_models, render_ps, patterns, family, quantization, sort.value, reverse, host, json)
 
 
 # -- show / rm / cp -----------------------------------------------------------------------------
@@ -296,69 +299,3 @@ def cp_cmd(
     else:
         console.print(f"copied '{source}' to '{destination}'", markup=False, highlight=False)
 
-
-# -- pull ------------------------------------------------------------------------------------------
-
-
-def render_pull(result: PullResult) -> str:
-    size = humanize.size(result.size) if result.size else "?"
-    digest = (result.digest or "")[:12] or "?"
-    resumed = ", resumed an interrupted pull" if result.resumed else ""
-    return f"pulled {result.name} ({size}, id {digest}) in {humanize.duration(result.seconds)}{resumed}"
-
-
-def render_hf(result: HFDownload) -> str:
-    return result.path
-
-
-def pull_cmd(
-    name: Annotated[str, typer.Argument(help="A model name (`qwen3:0.6b`, `host:port/ns/name:tag`, "
-                                             "`hf.co/owner/repo:Q4_K_M`) or `hf://owner/repo\\[/file]`.",
-                                        show_default=False)],
-    insecure: Annotated[bool, typer.Option("--insecure", help="Plain-http registry (no TLS).")] = False,
-    include: Annotated[list[str] | None, typer.Option("--include", help="hf://owner/repo only: files to fetch "
-                       "(glob, repeatable). Default: *.safetensors *.json tokenizer.model.")] = None,
-    exclude: Annotated[list[str] | None, typer.Option("--exclude", help="hf://owner/repo only: files to skip "
-                                                                       "(glob, repeatable).")] = None,
-    revision: Annotated[str | None, typer.Option("--revision", help="hf:// only: branch, tag or commit "
-                                                                   "(default main).")] = None,
-    progress: ProgressOpt = ProgressChoice.auto,
-    host: HostOpt = None,
-    json: JsonOpt = False,
-) -> None:
-    """Pull a model into the server from a registry, or download hf:// weights into the Hugging Face cache.
-
-    Registry pulls go through the server (/api/pull); run the same command again after an interruption and it continues where it stopped.
-
-    hf:// downloads land in huggingface_hub's cache (HF_HOME, HF_HUB_OFFLINE honoured); the path is printed, and the same hf:// reference works as a weight source in modelkit.toml.
-    """
-    from modelkit.cli.progress import progress_view
-    from modelkit.errors import ModelkitError, UsageError
-
-    if name.startswith("hf://"):
-        from modelkit import hub
-
-        with progress_view(progress) as view:
-            result = hub.download(name, include=include, exclude=exclude, revision=revision, on_progress=view)
-        if json:
-            print_json(result)
-        else:
-            console.out(render_hf(result), highlight=False)
-        return
-    if include or exclude or revision:
-        raise UsageError("--include, --exclude and --revision apply to hf:// references only",
-                         hint="an Ollama name takes its version from the tag: name:tag")
-    from modelkit import pulling
-    from modelkit.ollama_api import Ollama
-
-    with Ollama(host) as api, progress_view(progress) as view:
-        try:
-            result = pulling.pull(api, name, insecure=insecure, on_progress=view)
-        except KeyboardInterrupt:
-            raise ModelkitError(f"pull of {name} interrupted", exit_code=130,
-                                hint="run the same command again to continue; the server keeps what it downloaded") \
-                from None
-    if json:
-        print_json(result)
-    else:
-        console.out(render_pull(result), highlight=False)
