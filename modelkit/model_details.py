@@ -14,15 +14,10 @@ from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel
 
+from modelkit.parameters import PARAMETERS
+
 if TYPE_CHECKING:
     from modelkit.ollama_api import Ollama
-
-INT_PARAMS = {"num_ctx", "num_batch", "num_gpu", "main_gpu", "num_thread", "num_keep", "seed", "num_predict",
-              "top_k", "repeat_last_n"}
-FLOAT_PARAMS = {"top_p", "min_p", "typical_p", "temperature", "repeat_penalty", "presence_penalty",
-                "frequency_penalty"}
-BOOL_PARAMS = {"use_mmap"}
-LIST_PARAMS = {"stop"}
 
 
 class ModelDetails(BaseModel):
@@ -51,7 +46,12 @@ class ModelDetails(BaseModel):
 
 
 def parse_parameters(text: str | None) -> dict[str, Any]:
-    """``/api/show``'s parameters text → typed values (``stop`` accumulates into a list)."""
+    """``/api/show``'s ``parameters`` text ("name   value" lines) → typed values.
+
+    The 19 PARAMETERs get their type from ``modelkit.parameters`` (ints, floats, bools; ``stop``
+    is always a list, one item per line); other names, and values that do not parse, keep their
+    text. ``show``, the build's verification and the bench all read parameters through here.
+    """
     out: dict[str, Any] = {}
     for line in (text or "").splitlines():
         line = line.strip()
@@ -59,17 +59,18 @@ def parse_parameters(text: str | None) -> dict[str, Any]:
             continue
         key, _, raw = line.partition(" ")
         value = _unquote(raw.strip())
+        kind = PARAMETERS.get(key)
         typed: Any = value
         try:
-            if key in INT_PARAMS:
+            if kind == "int":
                 typed = int(value)
-            elif key in FLOAT_PARAMS:
+            elif kind == "float":
                 typed = float(value)
-            elif key in BOOL_PARAMS:
+            elif kind == "bool":
                 typed = value.lower() in ("true", "1")
         except ValueError:
             typed = value
-        if key in LIST_PARAMS:
+        if kind == "list":
             out.setdefault(key, []).append(typed)
         else:
             out[key] = typed

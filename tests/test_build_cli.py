@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from modelkit.builder.verify import parse_parameters
+from modelkit.model_details import parse_parameters
 from modelkit.lockfile import LockFile
 from modelkit.ollama_api import Ollama
 

@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 
 from modelkit.builder import BuildOptions, BuildSpec, run_build
-from modelkit.builder.verify import parse_parameters
+from modelkit.model_details import parse_parameters
 from modelkit.errors import ModelkitError
 from modelkit.lockfile import LockFile
 from modelkit.ollama_api import Ollama
@@ -64,7 +64,7 @@ def test_every_weight_kind_builds_verifies_and_adapters_change_output(
     assert smol["system"] == "You answer briefly."
     params = parse_parameters(smol["parameters"])
     assert float(params["temperature"]) == pytest.approx(0.3)
-    assert params["num_ctx"] == "2048" and params["stop"] == ["<|im_end|>", "###"]
+    assert params["num_ctx"] == 2048 and params["stop"] == ["<|im_end|>", "###"]
 
     lora = api.show("bw-smol-lora:v1")
     assert "ADAPTER " in lora["modelfile"] and smol_lora_gguf.name not in lora["modelfile"]

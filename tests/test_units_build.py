@@ -11,10 +11,11 @@ import pytest
 from modelkit.builder.plan import BuildSpec, decide, prepare
 from modelkit.builder.runner import normalize_name
 from modelkit.builder.sources import directory_files, resolve_source
-from modelkit.builder.verify import parse_parameters, verify
+from modelkit.builder.verify import verify
 from modelkit.digests import DigestCache, sha256_file
 from modelkit.errors import UsageError
 from modelkit.lockfile import BuildRecord, LockFile
+from modelkit.model_details import parse_parameters
 
 
 def test_digest_cache_hashes_once_and_notices_changes(tmp_path: Path) -> None:
@@ -127,8 +128,8 @@ def test_verify_compares_what_was_sent_with_show() -> None:
         "modelfile": "FROM /m/blobs/sha256-aaa\nADAPTER /m/blobs/sha256-" + "b" * 64 + "\n",
         "details": {"quantization_level": "Q8_0"},
     }
-    assert parse_parameters(shown["parameters"]) == {"num_ctx": "2048", "stop": ["<|im_end|>", 'say "hi"'],
-                                                     "temperature": "0.2"}
+    assert parse_parameters(shown["parameters"]) == {"num_ctx": 2048, "stop": ["<|im_end|>", 'say "hi"'],
+                                                     "temperature": 0.2}
     request = {"parameters": {"num_ctx": 2048, "stop": ["<|im_end|>", 'say "hi"'], "temperature": 0.2},
                "system": "S", "template": "T", "messages": [{"role": "user", "content": "hi"}],
                "adapters": {"l.gguf": "sha256:" + "b" * 64}, "quantize": "q8_0"}

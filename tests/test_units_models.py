@@ -106,6 +106,7 @@ def test_parse_parameters_types() -> None:
     assert parse_parameters(text) == {"stop": ["<|im_start|>", 'a"b'], "temperature": 0.7, "num_ctx": 8192,
                                       "use_mmap": True, "top_k": 40, "unknown_thing": "x"}
     assert parse_parameters(None) == {}
+    assert parse_parameters('stop "<|im_end|>"\ntemperature 1') == {"stop": ["<|im_end|>"], "temperature": 1.0}
 
 
 def test_details_from_show() -> None:

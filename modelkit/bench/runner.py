@@ -40,6 +40,7 @@ from modelkit.bench.prompts import PromptSet, build_messages, load_prompt_set, m
 from modelkit.bench.quality import check_report
 from modelkit.bench.stats import RUN_METRICS, summarize
 from modelkit.errors import UsageError
+from modelkit.model_details import parse_parameters
 
 if TYPE_CHECKING:
     from modelkit.ollama_api import Ollama
@@ -76,31 +77,6 @@ def normalize_name(name: str) -> str:
 
 def new_run_id(now: datetime) -> str:
     return f"{now.strftime('%Y%m%d-%H%M%S')}-{secrets.token_hex(2)}"
-
-
-def parse_parameters(text: str | None) -> dict[str, Any]:
-    """``/api/show`` ``parameters`` text (``name value`` lines) → dict; repeated names → list."""
-    out: dict[str, Any] = {}
-    for line in (text or "").splitlines():
-        name, _, value = line.strip().partition(" ")
-        if not name:
-            continue
-        value = value.strip()
-        if len(value) >= 2 and value[0] == value[-1] == '"':
-            value = value[1:-1]
-        parsed: Any = value
-        for conv in (int, float):
-            try:
-                parsed = conv(value)
-                break
-            except ValueError:
-                pass
-        if name in out:
-            prev = out[name]
-            out[name] = [*prev, parsed] if isinstance(prev, list) else [prev, parsed]
-        else:
-            out[name] = parsed
-    return out
 
 
 def model_info(api: Ollama, target: BenchTarget) -> ModelInfo:

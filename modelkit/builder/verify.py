@@ -1,41 +1,21 @@
 """Check with ``/api/show`` that the server's model is what was sent.
 
 Compared: every PARAMETER that was sent (the server merges them over a FROM model's, so the
-shown set may be larger; ``stop`` is compared as a list), SYSTEM, TEMPLATE, MESSAGEs, the
-adapter layers (one ``ADAPTER`` line per adapter sent; a GGUF adapter keeps its digest) and,
-with ``quantize``, the quantization level.
+shown set may be larger; ``stop`` is compared as a list; shown values are read by
+``modelkit.model_details.parse_parameters``), SYSTEM, TEMPLATE, MESSAGEs, the adapter layers
+(one ``ADAPTER`` line per adapter sent; a GGUF adapter keeps its digest) and, with
+``quantize``, the quantization level.
 """
 
 from __future__ import annotations
 
-import json
 import math
 import re
 from typing import Any
 
+from modelkit.model_details import parse_parameters
+
 _ADAPTER_LINE = re.compile(r"^ADAPTER\s+(\S+)", re.MULTILINE)
-
-
-def parse_parameters(text: str | None) -> dict[str, Any]:
-    """``/api/show``'s ``parameters`` text ("name   value" lines) → {name: value or [values]}."""
-    out: dict[str, Any] = {}
-    for line in (text or "").splitlines():
-        line = line.strip()
-        if not line:
-            continue
-        name, _, raw = line.partition(" ")
-        raw = raw.strip()
-        value: Any = raw
-        if raw.startswith('"'):  # Go's %#v: a double-quoted string with Go escapes
-            try:
-                value = json.loads(raw)
-            except ValueError:
-                value = raw[1:-1]
-        if name == "stop":
-            out.setdefault("stop", []).append(value)
-        else:
-            out[name] = value
-    return out
 
 
 def _same(sent: Any, shown: Any) -> bool:
