@@ -23,6 +23,11 @@ class ModelName:
     model: str
     tag: str
 
+    @classmethod
+    def parse(cls, s: str) -> ModelName:
+        """``parse_name``: every part filled in (what the server reads, e.g. the registry host to pull from)."""
+        return parse_name(s)
+
     def __str__(self) -> str:
         path = "/".join([p for p in (self.host, self.namespace) if p] + [self.model])
         return path + (f":{self.tag}" if self.tag else "")
@@ -110,3 +115,8 @@ def name_problem(s: str) -> str | None:
 
 def is_valid(s: str) -> bool:
     return name_problem(s) is None
+
+
+def with_tag(name: str) -> str:
+    """``smol`` → ``smol:latest``: the name with the default tag when it has none (as /api/tags lists it)."""
+    return name if ":" in name.rsplit("/", 1)[-1] else f"{name}:{DEFAULT_TAG}"

@@ -14,7 +14,6 @@ import hashlib
 import json
 import re
 import time
-from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -23,40 +22,15 @@ from pydantic import BaseModel
 
 from modelkit import atomicio, paths
 from modelkit.errors import ModelkitError, ServerError, UsageError
+from modelkit.names import DEFAULT_HOST, ModelName, parse_name, with_tag
 from modelkit.progress import Progress, ProgressCallback, Status, ignore
 
 if TYPE_CHECKING:
     from modelkit.ollama_api import Ollama
 
-DEFAULT_REGISTRY = "registry.ollama.ai"
+DEFAULT_REGISTRY = DEFAULT_HOST
 HF_HOSTS = ("hf.co", "huggingface.co")
 _STEP = 0.10  # remember progress (and print plain lines) every 10 %
-
-
-@dataclass(frozen=True)
-class ModelName:
-    """``[host/][namespace/]model[:tag]`` as the server reads it."""
-
-    host: str
-    namespace: str
-    model: str
-    tag: str
-
-    @classmethod
-    def parse(cls, name: str) -> ModelName:
-        rest, _, digest = name.partition("@")
-        head, sep, tag = rest.rpartition(":")
-        if not sep or "/" in tag:  # "host:port/ns/model" without a tag
-            head, tag = rest, "latest"
-        parts = head.split("/")
-        if len(parts) == 1:
-            return cls(DEFAULT_REGISTRY, "library", parts[0], tag or "latest")
-        if len(parts) == 2:
-            return cls(DEFAULT_REGISTRY, parts[0], parts[1], tag or "latest")
-        return cls(parts[0], "/".join(parts[1:-1]), parts[-1], tag or "latest")
-
-    def __str__(self) -> str:
-        return f"{self.host}/{self.namespace}/{self.model}:{self.tag}"
 
 
 class LayerResult(BaseModel):
@@ -113,7 +87,7 @@ class _Recorder:
 
 def pull(api: Ollama, name: str, *, insecure: bool = False, on_progress: ProgressCallback = ignore) -> PullResult:
     """Pull ``name`` into the server behind ``api``; progress goes to ``on_progress``."""
-    parsed = ModelName.parse(name)
+    parsed = parse_name(name)
     earlier = unfinished_pull(api.host, name)
     earlier_layers: dict[str, dict] = (earlier or {}).get("layers", {})
     if earlier:
@@ -153,7 +127,7 @@ def pull(api: Ollama, name: str, *, insecure: bool = False, on_progress: Progres
     recorder.done()
     digest = size = None
     for entry in _safe_list(api):
-        if entry.model == name or entry.model == _with_tag(name):
+        if entry.model == name or entry.model == with_tag(name):
             digest, size = (entry.digest or None), int(entry.size or 0)
     return PullResult(name=name, host=api.host, registry=parsed.host, digest=digest, size=size,
                       layers=list(layers.values()), resumed=bool(earlier),
@@ -165,10 +139,6 @@ def _safe_list(api: Ollama) -> list:
         return api.list()
     except ModelkitError:
         return []
-
-
-def _with_tag(name: str) -> str:
-    return name if ":" in name.rsplit("/", 1)[-1] else f"{name}:latest"
 
 
 def _ago(iso: str | None) -> str:

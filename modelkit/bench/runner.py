@@ -41,6 +41,7 @@ from modelkit.bench.quality import check_report
 from modelkit.bench.stats import RUN_METRICS, summarize
 from modelkit.errors import UsageError
 from modelkit.model_details import parse_parameters
+from modelkit.names import with_tag
 
 if TYPE_CHECKING:
     from modelkit.ollama_api import Ollama
@@ -69,12 +70,6 @@ class BenchTarget:
                    langs=(str(lang),) if lang else None)
 
 
-def normalize_name(name: str) -> str:
-    """``smol`` → ``smol:latest`` (what /api/ps and /api/tags report)."""
-    last = name.rsplit("/", 1)[-1]
-    return name if ":" in last else f"{name}:latest"
-
-
 def new_run_id(now: datetime) -> str:
     return f"{now.strftime('%Y%m%d-%H%M%S')}-{secrets.token_hex(2)}"
 
@@ -83,7 +78,7 @@ def model_info(api: Ollama, target: BenchTarget) -> ModelInfo:
     import hashlib
 
     show = api.show(target.model)  # raises ModelNotFound with a hint
-    name = normalize_name(target.model)
+    name = with_tag(target.model)  # what /api/ps and /api/tags report
     digest = next((m.digest for m in api.list() if m.model in (name, target.model)), None)
     details = show.get("details") or {}
     system = show.get("system")

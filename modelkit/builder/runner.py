@@ -30,6 +30,7 @@ from modelkit.builder.verify import verify
 from modelkit.digests import DigestCache
 from modelkit.errors import ModelkitError, ServerError
 from modelkit.lockfile import BuildRecord, LockFile
+from modelkit.names import with_tag
 
 LOCK_DIR = ".modelkit"
 
@@ -48,8 +49,7 @@ def normalize_name(name: str) -> str:
     for prefix in ("registry.ollama.ai/library/", "registry.ollama.ai/"):
         if name.startswith(prefix):
             name = name[len(prefix):]
-    last = name.rsplit("/", 1)[-1]
-    return name if ":" in last else f"{name}:latest"
+    return with_tag(name)
 
 
 class _Build:

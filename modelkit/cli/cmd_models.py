@@ -227,6 +227,7 @@ def _expand(api: Any, names: Sequence[str]) -> list[str]:
     """Names as given, globs expanded against the server's list; a missing name is an error."""
     from modelkit.errors import ModelkitError, ModelNotFound
     from modelkit.inventory import list_models, name_matches
+    from modelkit.names import with_tag
 
     have = [m.name for m in list_models(api)]
     out: list[str] = []
@@ -237,7 +238,7 @@ def _expand(api: Any, names: Sequence[str]) -> list[str]:
                 raise ModelkitError(f"no model on {api.host} matches '{n}'", hint="`modelkit list` shows the models")
             out += [m for m in matched if m not in out]
         else:
-            full = n if ":" in n.rsplit("/", 1)[-1] else f"{n}:latest"
+            full = with_tag(n)
             if full not in have and n not in have:
                 raise ModelNotFound(n, api.host)
             if full not in out:
