@@ -17,7 +17,7 @@ from modelkit.cli.options import ProgressChoice as ProgressMode
 if TYPE_CHECKING:
     from rich.progress import Progress as RichProgress
 
-    from modelkit.progress import Event
+    from modelkit.progress import Event, Progress
 
 
 def _amount(completed: int, total: int | None, unit: str) -> str:
@@ -28,15 +28,13 @@ def _amount(completed: int, total: int | None, unit: str) -> str:
     return humanize.size(completed)
 
 
-class PlainProgress:
-    """Throttled plain lines: ``pulling b179c9523d0e  40%  39 MB / 98 MB``."""
+class _View:
+    """What both views do with an event: one at a time (downloads report from several threads),
+    a status shown once however often it repeats, a counter's note on a line of its own."""
 
-    def __init__(self, stream: TextIO | None = None, step: float = 0.10):
-        self.stream = stream or sys.stderr
-        self.step = step
-        self.printed: dict[str, int] = {}
+    def __init__(self) -> None:
         self.last_status: str | None = None
-        self.lock = threading.Lock()  # downloads report from several threads
+        self.lock = threading.Lock()
 
     def __call__(self, event: Event) -> None:
         with self.lock:
@@ -47,12 +45,40 @@ class PlainProgress:
 
         if isinstance(event, Status):
             if event.text != self.last_status:
-                self._line(event.text)
+                self._status(event.text)
                 self.last_status = event.text
             return
         self.last_status = None
         if event.note:
             self._line(f"{event.label}: {event.note}")
+        self._counter(event)
+
+    def _status(self, text: str) -> None:
+        self._line(text)
+
+    def _line(self, text: str) -> None:
+        raise NotImplementedError
+
+    def _counter(self, event: Progress) -> None:
+        raise NotImplementedError
+
+    def __enter__(self) -> _View:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        pass
+
+
+class PlainProgress(_View):
+    """Throttled plain lines: ``pulling b179c9523d0e  40%  39 MB / 98 MB``."""
+
+    def __init__(self, stream: TextIO | None = None, step: float = 0.10):
+        super().__init__()
+        self.stream = stream or sys.stderr
+        self.step = step
+        self.printed: dict[str, int] = {}
+
+    def _counter(self, event: Progress) -> None:
         frac = event.fraction
         if frac is None:
             bucket = -1
@@ -71,25 +97,18 @@ class PlainProgress:
         self.stream.write(" ".join(text.split()) + "\n")
         self.stream.flush()
 
-    def __enter__(self) -> PlainProgress:
-        return self
 
-    def __exit__(self, *exc: object) -> None:
-        pass
-
-
-class BarsProgress:
+class BarsProgress(_View):
     """One rich bar per task (layer or file). A status line that follows bars ("verifying sha256
     digest") ends that group of bars first, so the terminal reads top to bottom in order."""
 
     def __init__(self) -> None:
         from modelkit.cli.output import err_console
 
+        super().__init__()
         self.console = err_console
         self.progress: RichProgress | None = None
         self.tasks: dict[str, Any] = {}
-        self.last_status: str | None = None
-        self.lock = threading.Lock()  # downloads report from several threads
 
     def _new_progress(self) -> RichProgress:
         from rich.progress import (BarColumn, Progress, ProgressColumn, TaskProgressColumn, TextColumn,
@@ -116,26 +135,15 @@ class BarsProgress:
             self.progress = None
             self.tasks.clear()
 
-    def _print(self, text: str) -> None:
+    def _line(self, text: str) -> None:
         target = self.progress.console if self.progress is not None else self.console
         target.print(text, markup=False, highlight=False)
 
-    def __call__(self, event: Event) -> None:
-        with self.lock:
-            self._show(event)
+    def _status(self, text: str) -> None:
+        self._finish_bars()
+        self._line(text)
 
-    def _show(self, event: Event) -> None:
-        from modelkit.progress import Status
-
-        if isinstance(event, Status):
-            if event.text != self.last_status:
-                self._finish_bars()
-                self._print(event.text)
-                self.last_status = event.text
-            return
-        self.last_status = None
-        if event.note:
-            self._print(f"{event.label}: {event.note}")
+    def _counter(self, event: Progress) -> None:
         if self.progress is None:
             self.progress = self._new_progress()
         task = self.tasks.get(event.key)
@@ -143,9 +151,6 @@ class BarsProgress:
             task = self.tasks[event.key] = self.progress.add_task(event.label, total=event.total,
                                                                   completed=event.completed, unit=event.unit)
         self.progress.update(task, completed=event.completed, total=event.total, description=event.label)
-
-    def __enter__(self) -> BarsProgress:
-        return self
 
     def __exit__(self, *exc: object) -> None:
         self._finish_bars()
