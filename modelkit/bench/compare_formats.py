@@ -12,6 +12,8 @@ from modelkit.bench.stats import MODEL_METRICS, RUN_METRICS
 #: Columns the Markdown table always shows; the others only when they changed beyond noise.
 MAIN = ("decode_tps", "prefill_tps", "ttft_s", "memory", "score", "lang_share", "coverage", "invented")
 MARK = {"regression": "❌", "improved": "✅", "noise": "", "info": "", "missing": ""}
+#: metrics that are shares of 0-1: shown in %, changes in percentage points
+SHARES = ("lang_share", "sections", "coverage", "placement")
 
 
 def fmt_value(metric: str, v: float | None) -> str:
@@ -21,31 +23,28 @@ def fmt_value(metric: str, v: float | None) -> str:
         return f"{v * 1000:.0f} ms" if v < 1 else f"{v:.2f} s"
     if metric == "memory":
         return humanize.size(v)
-    if metric in ("lang_share", "sections", "coverage", "placement"):
+    if metric in SHARES:
         return f"{100 * v:.0f}%"
     if metric in ("invented", "length"):
         return f"{v:.0f}"
     return f"{v:.1f}"
 
 
-def fmt_change(d: MetricDelta) -> str:
-    if d.change is None:
-        return ""
+def _amount(d: MetricDelta, x: float, sign: str = "") -> str:
+    """A change (or an allowance) of ``d``'s metric: relative in %, shares in points, else plain."""
     if d.relative:
-        return f"{100 * d.change:+.1f}%"
-    if d.metric in ("lang_share", "sections", "coverage", "placement"):
-        return f"{100 * d.change:+.0f} pp"
-    return f"{d.change:+.1f}"
+        return f"{100 * x:{sign}.1f}%"
+    if d.metric in SHARES:
+        return f"{100 * x:{sign}.0f} pp"
+    return f"{x:{sign}.1f}"
+
+
+def fmt_change(d: MetricDelta) -> str:
+    return "" if d.change is None else _amount(d, d.change, "+")
 
 
 def fmt_allowed(d: MetricDelta) -> str:
-    if d.allowed is None:
-        return "not gated"
-    if d.relative:
-        return f"{100 * d.allowed:.1f}%"
-    if d.metric in ("lang_share", "sections", "coverage", "placement"):
-        return f"{100 * d.allowed:.0f} pp"
-    return f"{d.allowed:.1f}"
+    return "not gated" if d.allowed is None else _amount(d, d.allowed)
 
 
 def cell(d: MetricDelta | None) -> str:
