@@ -203,7 +203,7 @@ def test_bench_targets_from_a_project(cli, smol_model, smollm2_gguf, tmp_path):
     r = cli("bench", "--targets", "--project", str(tmp_path), "--json", "--no-save")
     assert r.code == 0, r.err
     (m,) = json.loads(r.out)["models"]
-    assert m["model"]["label"] == "smol-zh" and m["model"]["target"] == "smol-zh"
+    assert m["model"]["label"] == smol_model and m["model"]["target"] == "smol-zh"
     assert [(c["prompt"], c["lang"]) for c in m["cases"]] == [("small", "zh")]  # the target's lang
     assert not (tmp_path / ".modelkit").exists()
 

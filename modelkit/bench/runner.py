@@ -63,10 +63,11 @@ class BenchTarget:
 
     @classmethod
     def from_resolved(cls, target: Any) -> BenchTarget:
-        """From a ``modelkit.project.ResolvedTarget``: its model, its id (with the matrix cell) as label,
-        its target id, and its ``lang`` variable as the only language."""
+        """From a ``modelkit.project.ResolvedTarget``: its model (also the label: short, distinct per
+        matrix cell, what `ollama list` shows), its target id, and its ``lang`` variable as the only
+        language."""
         lang = (getattr(target, "vars", None) or {}).get("lang")
-        return cls(model=target.name, label=target.id, target=getattr(target, "target", target.id),
+        return cls(model=target.name, label=target.name, target=getattr(target, "target", target.id),
                    langs=(str(lang),) if lang else None)
 
 

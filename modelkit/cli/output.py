@@ -3,16 +3,25 @@
 from __future__ import annotations
 
 import json
+import os
 import sys
 from collections.abc import Sequence
 from typing import Any
 
 from rich.console import Console
 
-# soft_wrap: a line of text is never broken at the console width (80 columns when output is not a
-# terminal: CI logs would get "score\n0"); tables still fit the width.
-console = Console(highlight=False, soft_wrap=True)
-err_console = Console(stderr=True, highlight=False, soft_wrap=True)
+# Not a terminal (CI logs, pipes): rich would assume 80 columns, crop wide tables such as the
+# benchmark's and break long lines ("score\n0"). Give tables 200 columns unless COLUMNS says
+# otherwise, and never break a line of text (soft_wrap).
+def _width(stream: object) -> int | None:
+    isatty = getattr(stream, "isatty", None)
+    if os.environ.get("COLUMNS") or (isatty is not None and isatty()):
+        return None
+    return 200
+
+
+console = Console(highlight=False, soft_wrap=True, width=_width(sys.stdout))
+err_console = Console(stderr=True, highlight=False, soft_wrap=True, width=_width(sys.stderr))
 
 
 def to_jsonable(obj: Any) -> Any:
