@@ -2,7 +2,7 @@
 
     .venv/bin/python bench/cli_speed.py [--runs 15]
 
-Starts its own isolated `ollama serve` (loopback, temp HOME/OLLAMA_MODELS) with SmolLM2 in it,
+Needs GNU time (/usr/bin/time, Debian package `time`). Starts its own isolated `ollama serve` (loopback, temp HOME/OLLAMA_MODELS) with SmolLM2 in it,
 then runs each pair of commands alternately (so both see the same machine noise) and prints
 medians and the modelkit/ollama ratio. Nothing is asserted: the machines are shared and noisy.
 """
@@ -12,6 +12,7 @@ from __future__ import annotations
 import argparse
 import os
 import statistics
+import subprocess
 import sys
 import tempfile
 import time
@@ -30,19 +31,17 @@ from tests.helpers import create_from_gguf  # noqa: E402
 def run_once(cmd: list[str], env: dict[str, str]) -> tuple[float, int]:
     """Wall seconds and peak RSS (KiB) of one run of ``cmd``.
 
-    posix_spawn (vfork-like) rather than fork: a forked child would inherit this process's
-    RSS high-water mark, and ru_maxrss survives exec.
+    The RSS comes from GNU time (``/usr/bin/time -f %M``): a child forked or vforked from this
+    Python process would report this process's high-water mark, which survives exec.
     """
-    devnull = os.open(os.devnull, os.O_WRONLY)
-    actions = [(os.POSIX_SPAWN_DUP2, devnull, 1), (os.POSIX_SPAWN_DUP2, devnull, 2)]
-    start = time.perf_counter()
-    pid = os.posix_spawn(cmd[0], cmd, env, file_actions=actions)
-    _, status, usage = os.wait4(pid, 0)
-    elapsed = time.perf_counter() - start
-    os.close(devnull)
-    if os.waitstatus_to_exitcode(status) != 0:
-        raise SystemExit(f"{' '.join(cmd)} failed")
-    return elapsed, usage.ru_maxrss
+    with tempfile.NamedTemporaryFile("r") as out:
+        start = time.perf_counter()
+        done = subprocess.run(["/usr/bin/time", "-o", out.name, "-f", "%M", *cmd], env=env,
+                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        elapsed = time.perf_counter() - start
+        if done.returncode != 0:
+            raise SystemExit(f"{' '.join(cmd)} failed")
+        return elapsed, int(out.read().split()[-1])
 
 
 def main() -> None:
