@@ -21,6 +21,7 @@ from modelkit.template_sandbox import (
     DEFAULT_MAX_RANGE,
     DEFAULT_MAX_STEPS,
     EnvVars,
+    compile_string,
     make_environment,
     param_filter,
     quote_filter,
@@ -155,7 +156,7 @@ class Renderer:
         env = self.env
         env.steps = 0
         try:
-            tmpl = env.from_string(source)
+            tmpl = compile_string(env, source)
             return self._run(tmpl.generate(self.context(variables)))
         except Exception as e:  # noqa: BLE001
             err = self._translate(e, variables)

@@ -112,7 +112,8 @@ def make_environment(templates_dir: Path, *, max_output: int, max_range: int, ma
         trim_blocks=True,
         lstrip_blocks=True,
         keep_trailing_newline=True,
-        cache_size=0,
+        cache_size=0,  # get_source on every render: Renderer records the sources a render used
+        bytecode_cache=_memory_bytecode_cache(),  # … but compile each source only once per process
     )
 
     def guarded_range(*args: int) -> Iterable[int]:
@@ -128,6 +129,45 @@ def make_environment(templates_dir: Path, *, max_output: int, max_range: int, ma
     env.filters["quote"] = env.filters["q"] = quote_filter
     env.filters["param"] = param_filter
     return env
+
+
+_BYTECODE: Any = None
+
+
+def _memory_bytecode_cache() -> Any:
+    """A process-wide, in-memory Jinja bytecode cache. Every environment made here has the same
+    settings (sandbox class, intercepted operators, whitespace options), so the code compiled for
+    one is valid for all; buckets are keyed by template name and file and checked against the
+    source's checksum, so an edited template is compiled again."""
+    global _BYTECODE
+    if _BYTECODE is None:
+        from jinja2 import BytecodeCache
+
+        class MemoryBytecodeCache(BytecodeCache):
+            def __init__(self) -> None:
+                self.store: dict[str, bytes] = {}
+
+            def load_bytecode(self, bucket: Any) -> None:
+                if (data := self.store.get(bucket.key)) is not None:
+                    bucket.bytecode_from_string(data)
+
+            def dump_bytecode(self, bucket: Any) -> None:
+                self.store[bucket.key] = bucket.bytecode_to_string()
+
+        _BYTECODE = MemoryBytecodeCache()
+    return _BYTECODE
+
+
+_STRING_CODE: dict[str, Any] = {}
+
+
+def compile_string(env: Any, source: str) -> Any:
+    """``env.from_string(source)`` with the compiled code kept per process (the project file's
+    templated ``name``/``from``/``adapter`` strings are the same for every matrix cell)."""
+    code = _STRING_CODE.get(source)
+    if code is None:
+        code = _STRING_CODE[source] = env.compile(source)
+    return env.template_class.from_code(env, code, env.make_globals(None), None)
 
 
 class _Budget:
